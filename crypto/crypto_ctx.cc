@@ -1,0 +1,174 @@
+#include "crypto/crypto_ctx.h"
+
+#include <cstring>
+
+namespace gm::crypto {
+
+namespace {
+
+bool icv_equal(const uint8_t* a, const uint8_t* b, uint32_t n) {
+  uint8_t diff = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    diff |= a[i] ^ b[i];
+  }
+  return diff == 0;
+}
+
+void fill_job(IMB_JOB* job, crypto_op* op, uint8_t* computed_icv) {
+  const sa_keys& k = *op->keys;
+  const transform_info& t = info(k.xf);
+  const bool enc = op->dir == direction::encrypt;
+
+  job->cipher_direction = enc ? IMB_DIR_ENCRYPT : IMB_DIR_DECRYPT;
+  job->chain_order = enc ? IMB_ORDER_CIPHER_HASH : IMB_ORDER_HASH_CIPHER;
+  job->src = op->buf;
+  job->dst = op->buf;
+  job->cipher_start_src_offset_in_bytes = op->cipher_off;
+  job->msg_len_to_cipher_in_bytes = op->cipher_len;
+  job->hash_start_src_offset_in_bytes = op->auth_off;
+  job->msg_len_to_hash_in_bytes = op->auth_len;
+  job->iv = op->iv;
+  job->iv_len_in_bytes = t.cipher == IMB_CIPHER_GCM ? 12 : t.iv_len;
+  job->auth_tag_output = enc ? op->icv : computed_icv;
+  job->auth_tag_output_len_in_bytes = t.icv_len;
+  job->hash_alg = t.hash;
+  job->user_data = op;
+  job->user_data2 = computed_icv;
+
+  if (op->auth_only) {
+    job->cipher_mode = IMB_CIPHER_NULL;
+    job->enc_keys = nullptr;
+    job->dec_keys = nullptr;
+    job->key_len_in_bytes = 0;
+    job->msg_len_to_cipher_in_bytes = 0;
+  } else {
+    job->cipher_mode = t.cipher;
+    job->enc_keys = k.enc_keys;
+    job->dec_keys = k.dec_keys;
+    job->key_len_in_bytes = t.key_len;
+  }
+  if (t.cipher == IMB_CIPHER_GCM) {
+    job->u.GCM.aad = op->aad;
+    job->u.GCM.aad_len_in_bytes = op->aad_len;
+    job->u.GCM.ctx = nullptr;
+  } else {
+    job->u.HMAC._hashed_auth_key_xor_ipad = k.ipad;
+    job->u.HMAC._hashed_auth_key_xor_opad = k.opad;
+  }
+}
+
+void complete(IMB_JOB* job) {
+  auto* op = static_cast<crypto_op*>(job->user_data);
+  if (job->status != IMB_STATUS_COMPLETED) {
+    op->ok = false;
+    return;
+  }
+  if (op->dir == direction::decrypt) {
+    op->ok = icv_equal(static_cast<const uint8_t*>(job->user_data2), op->icv,
+                       static_cast<uint32_t>(job->auth_tag_output_len_in_bytes));
+  } else {
+    op->ok = true;
+  }
+}
+
+IMB_ARCH to_imb(arch a) {
+  switch (a) {
+    case arch::sse:
+      return IMB_ARCH_SSE;
+    case arch::avx:
+      return IMB_ARCH_AVX;
+    case arch::avx2:
+      return IMB_ARCH_AVX2;
+    case arch::avx512:
+      return IMB_ARCH_AVX512;
+  }
+  return IMB_ARCH_SSE;
+}
+
+}  // namespace
+
+std::string_view arch_name(arch a) {
+  switch (a) {
+    case arch::sse:
+      return "SSE";
+    case arch::avx:
+      return "AVX";
+    case arch::avx2:
+      return "AVX2";
+    case arch::avx512:
+      return "AVX512";
+  }
+  return "?";
+}
+
+std::unique_ptr<crypto_ctx> crypto_ctx::create(arch cap) {
+  IMB_MGR* mgr = alloc_mb_mgr(0);
+  if (mgr == nullptr) {
+    return nullptr;
+  }
+  const uint64_t f = mgr->features;
+  const bool has_avx512 = (f & IMB_CPUFLAGS_AVX512) == IMB_CPUFLAGS_AVX512;
+  const bool has_avx2 = (f & IMB_CPUFLAGS_AVX2) == IMB_CPUFLAGS_AVX2;
+  const bool has_avx = (f & IMB_CPUFLAGS_AVX) == IMB_CPUFLAGS_AVX;
+  const bool has_sse = (f & IMB_CPUFLAGS_SSE) == IMB_CPUFLAGS_SSE;
+  arch best;
+  if (has_avx512 && cap >= arch::avx512) {
+    best = arch::avx512;  // picks the VAES/VPCLMULQDQ code paths itself where present
+  } else if (has_avx2 && cap >= arch::avx2) {
+    best = arch::avx2;
+  } else if (has_avx && cap >= arch::avx) {
+    best = arch::avx;
+  } else if (has_sse) {
+    best = arch::sse;
+  } else {
+    free_mb_mgr(mgr);
+    return nullptr;  // no AES-NI: we do not offer the emulated path on a data plane
+  }
+  switch (to_imb(best)) {
+    case IMB_ARCH_AVX512:
+      init_mb_mgr_avx512(mgr);
+      break;
+    case IMB_ARCH_AVX2:
+      init_mb_mgr_avx2(mgr);
+      break;
+    case IMB_ARCH_AVX:
+      init_mb_mgr_avx(mgr);
+      break;
+    default:
+      init_mb_mgr_sse(mgr);
+      break;
+  }
+  if (imb_get_errno(mgr) != 0) {
+    free_mb_mgr(mgr);
+    return nullptr;
+  }
+  return std::unique_ptr<crypto_ctx>(new crypto_ctx(mgr, best));
+}
+
+crypto_ctx::~crypto_ctx() { free_mb_mgr(_mgr); }
+
+uint16_t crypto_ctx::process(crypto_op* const* ops, uint16_t n) {
+  for (uint16_t i = 0; i < n; ++i) {
+    IMB_JOB* job = IMB_GET_NEXT_JOB(_mgr);
+    // One scratch ICV per job slot of the manager: a slot is reused only after its job
+    // was returned (and compared) by complete().
+    uint8_t* slot = _scratch[job - _mgr->jobs].bytes;
+    fill_job(job, ops[i], slot);
+    job = IMB_SUBMIT_JOB(_mgr);
+    while (job != nullptr) {
+      complete(job);
+      job = IMB_GET_COMPLETED_JOB(_mgr);
+    }
+  }
+  IMB_JOB* job;
+  while ((job = IMB_FLUSH_JOB(_mgr)) != nullptr) {
+    complete(job);
+  }
+  uint16_t good = 0;
+  for (uint16_t i = 0; i < n; ++i) {
+    good += ops[i]->ok ? 1 : 0;
+  }
+  return good;
+}
+
+}  // namespace gm::crypto

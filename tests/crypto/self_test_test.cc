@@ -1,0 +1,75 @@
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "crypto/crypto_ctx.h"
+#include "crypto/self_test.h"
+
+namespace gm::crypto {
+namespace {
+
+class self_test_per_arch : public ::testing::TestWithParam<arch> {};
+
+TEST_P(self_test_per_arch, every_transform_passes_its_known_answers) {
+  auto ctx = crypto_ctx::create(GetParam());
+  ASSERT_NE(ctx, nullptr);
+  const self_test_report r = run_self_test(*ctx);
+  for (const auto& f : r.failures) {
+    ADD_FAILURE() << arch_name(ctx->architecture()) << ": " << f;
+  }
+  for (const auto& t : transform_table) {
+    EXPECT_TRUE(r.is_enabled(t.id)) << t.name;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(archs, self_test_per_arch,
+                         ::testing::Values(arch::sse, arch::avx, arch::avx2, arch::avx512),
+                         [](const auto& p) { return std::string(arch_name(p.param)); });
+
+TEST(self_test, picks_the_best_architecture_the_cpu_has) {
+  auto ctx = crypto_ctx::create();
+  ASSERT_NE(ctx, nullptr);
+  const uint64_t f = ctx->mgr()->features;
+  if ((f & IMB_CPUFLAGS_AVX512) == IMB_CPUFLAGS_AVX512) {
+    EXPECT_EQ(ctx->architecture(), arch::avx512);
+  } else if ((f & IMB_CPUFLAGS_AVX2) == IMB_CPUFLAGS_AVX2) {
+    EXPECT_EQ(ctx->architecture(), arch::avx2);
+  }
+}
+
+TEST(self_test, a_failing_vector_disables_its_transform_and_names_it) {
+  auto ctx = crypto_ctx::create();
+  ASSERT_NE(ctx, nullptr);
+  std::vector<kat_vector> vectors(std::begin(kat_vectors), std::end(kat_vectors));
+  for (auto& v : vectors) {
+    if (v.xf == transform_id::des3_cbc_sha1 && !v.auth_only) {
+      v.ct = "0000000000000000cce21c8112256fe668d5c05dd9b6b900";  // first block corrupted
+    }
+  }
+  const self_test_report r = run_self_test(*ctx, vectors);
+  EXPECT_FALSE(r.is_enabled(transform_id::des3_cbc_sha1));
+  EXPECT_TRUE(r.is_enabled(transform_id::aes_gcm_128));
+  ASSERT_EQ(r.failures.size(), 1u);
+  EXPECT_NE(r.failures[0].find("3des-cbc-sha1 disabled"), std::string::npos) << r.failures[0];
+  EXPECT_NE(r.failures[0].find("NIST SP 800-67"), std::string::npos) << r.failures[0];
+  EXPECT_NE(r.failures[0].find("ciphertext mismatch"), std::string::npos) << r.failures[0];
+}
+
+TEST(self_test, a_transform_without_vectors_is_not_offered) {
+  auto ctx = crypto_ctx::create();
+  ASSERT_NE(ctx, nullptr);
+  std::vector<kat_vector> vectors;
+  for (const auto& v : kat_vectors) {
+    if (v.xf != transform_id::null_sha1) {
+      vectors.push_back(v);
+    }
+  }
+  const self_test_report r = run_self_test(*ctx, vectors);
+  EXPECT_FALSE(r.is_enabled(transform_id::null_sha1));
+  ASSERT_EQ(r.failures.size(), 1u);
+  EXPECT_NE(r.failures[0].find("null-sha1"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace gm::crypto
