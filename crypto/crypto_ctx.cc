@@ -22,7 +22,7 @@ void fill_job(IMB_JOB* job, crypto_op* op, uint8_t* computed_icv) {
   job->cipher_direction = enc ? IMB_DIR_ENCRYPT : IMB_DIR_DECRYPT;
   job->chain_order = enc ? IMB_ORDER_CIPHER_HASH : IMB_ORDER_HASH_CIPHER;
   job->src = op->buf;
-  job->dst = op->buf;
+  job->dst = op->buf + op->cipher_off;  // ipsec-mb applies the offset to src only
   job->cipher_start_src_offset_in_bytes = op->cipher_off;
   job->msg_len_to_cipher_in_bytes = op->cipher_len;
   job->hash_start_src_offset_in_bytes = op->auth_off;
