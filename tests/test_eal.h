@@ -23,7 +23,7 @@ class eal_env : public ::testing::Environment {
   void SetUp() override {
     std::string prefix = "--file-prefix=gmtest-" + std::to_string(getpid());
     std::vector<std::string> args = {"gm-test", "--no-huge", "-m", "128", "--no-pci",
-                                     "--in-memory", prefix, "-l", "0", "--log-level=lib.eal:error",
+                                     "--no-shconf", prefix, "-l", "0", "--log-level=lib.eal:error",
                                      "--no-telemetry"};
     std::vector<char*> argv;
     for (auto& a : args) {
