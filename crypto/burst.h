@@ -6,6 +6,7 @@
 #include <rte_mbuf.h>
 
 #include "crypto/esp_lcore.h"
+#include "dataplane/burst.h"
 #include "dataplane/pkt_meta.h"
 
 namespace gm::crypto::detail {
@@ -34,28 +35,6 @@ struct burst_split {
   }
 };
 
-/// Runs `stage` over chunks of at most max_burst and compacts the results so that all
-/// good packets precede all bad ones across chunks.
-template <typename Stage>
-uint16_t in_chunks(rte_mbuf** pkts, uint16_t n, Stage&& stage) {
-  if (n <= max_burst) {
-    return stage(pkts, n);
-  }
-  uint16_t good = 0;
-  for (uint16_t off = 0; off < n; off += max_burst) {
-    const uint16_t len = static_cast<uint16_t>(n - off < max_burst ? n - off : max_burst);
-    const uint16_t g = stage(pkts + off, len);
-    // Rotate this chunk's good packets down to join the earlier good ones.
-    for (uint16_t i = 0; i < g; ++i) {
-      rte_mbuf* m = pkts[off + i];
-      for (uint16_t j = off + i; j > good + i; --j) {
-        pkts[j] = pkts[j - 1];
-      }
-      pkts[good + i] = m;
-    }
-    good = static_cast<uint16_t>(good + g);
-  }
-  return good;
-}
+using gm::in_chunks;
 
 }  // namespace gm::crypto::detail

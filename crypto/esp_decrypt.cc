@@ -207,7 +207,7 @@ uint16_t decrypt_chunk(esp_lcore& lc, const sa_lookup& lookup, rte_mbuf** pkts, 
 }  // namespace
 
 uint16_t esp_decrypt_burst(esp_lcore& lc, const sa_lookup& lookup, rte_mbuf** pkts, uint16_t n) {
-  return detail::in_chunks(pkts, n, [&](rte_mbuf** p, uint16_t k) {
+  return in_chunks(pkts, n, [&](rte_mbuf** p, uint16_t k) {
     return decrypt_chunk(lc, lookup, p, k);
   });
 }

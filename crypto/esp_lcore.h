@@ -9,12 +9,10 @@
 
 #include "crypto/crypto_ctx.h"
 #include "crypto/esp_sa.h"
+#include "dataplane/burst.h"
 #include "dataplane/drop_reason.h"
 
 namespace gm::crypto {
-
-/// Largest burst the ESP stages take in one call; longer bursts are processed in chunks.
-inline constexpr uint16_t max_burst = 64;
 
 struct alignas(64) sa_counters {
   uint64_t encaps = 0, encrypt = 0, digest = 0;  // IOS: #pkts encaps/encrypt/digest

@@ -27,6 +27,10 @@ enum class severity : uint8_t { info, warning, error };
   X(bad_next_header, warning, "", "ESP next header is not IPv4, IPv6 or TBAR metadata")   \
   X(bad_tbar_metadata, warning, "", "TBAR metadata header malformed")                     \
   X(bad_decrypted_ip, warning, "", "decrypted inner packet is not a well-formed IPv4")    \
+  X(tbar_replay, warning, "%GDOI-4-TIMEBASED_REPLAY_FAILED",                              \
+    "TBAR stamp outside the replay window")                                               \
+  X(tbar_missing, warning, "", "SA has time-based replay but the packet has no stamp")   \
+  X(tbar_not_synced, warning, "", "no pseudotime from the KS yet (time sync error)")    \
   X(ecn_not_ect, info, "", "outer CE on a Not-ECT inner packet (RFC 6040)")               \
   X(iv_exhausted, error, "", "per-lcore IV counter exhausted; rekey needed")              \
   X(crypto_error, error, "", "ipsec-mb rejected the job")
