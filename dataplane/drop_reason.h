@@ -11,6 +11,13 @@ enum class severity : uint8_t { info, warning, error };
 
 // X(name, severity, syslog mnemonic or "", meaning)
 #define GM_DROP_REASONS(X)                                                                 \
+  X(not_ipv4, info, "", "frame is not IPv4 (no ARP/IPv6 handling on this port)")          \
+  X(ttl_expired, info, "", "TTL would reach zero when forwarded")                         \
+  X(policy_discard, info, "", "the policy says discard")                                  \
+  X(clear_protected, warning, "", "clear packet on WAN that policy says must be encrypted") \
+  X(inner_policy_mismatch, warning, "", "decrypted packet matches no protect entry of its SA") \
+  X(no_outbound_sa, warning, "", "policy says protect but no outbound SA is active")      \
+  X(tx_full, warning, "", "transmit queue full")                                          \
   X(chained_mbuf, warning, "", "multi-segment mbuf; the ESP engine needs one segment")    \
   X(no_headroom, error, "", "not enough mbuf headroom for the outer headers")             \
   X(no_tailroom, error, "", "not enough mbuf tailroom for the ESP trailer and ICV")       \

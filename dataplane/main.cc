@@ -1,0 +1,228 @@
+// gm-dataplane: the DPDK primary process. EAL arguments, then `--` and our own:
+//   gm-dataplane [EAL args] -- --config FILE [--exit-when-idle-ms N] [--stats-json FILE]
+// The config is loaded and checked before EAL touches any port.
+#include <getopt.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include "crypto/self_test.h"
+#include "dataplane/config.h"
+#include "dataplane/group_state.h"
+#include "dataplane/pkt_meta.h"
+#include "dataplane/stats.h"
+#include "dataplane/worker.h"
+
+namespace {
+
+using namespace gm;
+using namespace gm::dataplane;
+
+std::atomic<bool> g_quit{false};
+
+void on_signal(int) { g_quit = true; }
+
+struct options {
+  std::string config;
+  long exit_when_idle_ms = 0;
+  std::string stats_json;
+};
+
+bool parse_options(int argc, char** argv, options& o) {
+  static const option longopts[] = {{"config", required_argument, nullptr, 'c'},
+                                    {"exit-when-idle-ms", required_argument, nullptr, 'i'},
+                                    {"stats-json", required_argument, nullptr, 's'},
+                                    {nullptr, 0, nullptr, 0}};
+  optind = 1;
+  int c;
+  while ((c = getopt_long(argc, argv, "c:", longopts, nullptr)) != -1) {
+    switch (c) {
+      case 'c': o.config = optarg; break;
+      case 'i': o.exit_when_idle_ms = std::stol(optarg); break;
+      case 's': o.stats_json = optarg; break;
+      default: return false;
+    }
+  }
+  return !o.config.empty();
+}
+
+bool setup_port(uint16_t port, uint16_t queues, uint16_t mtu, rte_mempool* pool) {
+  rte_eth_dev_info info{};
+  if (rte_eth_dev_info_get(port, &info) != 0) return false;
+  rte_eth_conf conf{};
+  if (queues > 1) {
+    conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+    conf.rx_adv_conf.rss_conf.rss_hf =
+        info.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_TCP);
+  }
+  if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE) {
+    conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
+  }
+  if (rte_eth_dev_configure(port, queues, queues, &conf) != 0) return false;
+  uint16_t nrx = 1024, ntx = 1024;
+  rte_eth_dev_adjust_nb_rx_tx_desc(port, &nrx, &ntx);
+  for (uint16_t q = 0; q < queues; ++q) {
+    if (rte_eth_rx_queue_setup(port, q, nrx, rte_eth_dev_socket_id(port), nullptr, pool) != 0 ||
+        rte_eth_tx_queue_setup(port, q, ntx, rte_eth_dev_socket_id(port), nullptr) != 0) {
+      return false;
+    }
+  }
+  rte_eth_dev_set_mtu(port, mtu);  // virtual devices may refuse; not fatal
+  if (rte_eth_dev_start(port) != 0) return false;
+  rte_eth_promiscuous_enable(port);
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Split at "--": EAL gets what comes before, we get what follows.
+  int sep = 1;
+  while (sep < argc && std::strcmp(argv[sep], "--") != 0) ++sep;
+  options opt;
+  std::vector<char*> ours = {argv[0]};
+  for (int i = sep + 1; i < argc; ++i) ours.push_back(argv[i]);
+  if (!parse_options(static_cast<int>(ours.size()), ours.data(), opt)) {
+    std::fprintf(stderr,
+                 "usage: gm-dataplane [EAL args] -- --config FILE [--exit-when-idle-ms N] "
+                 "[--stats-json FILE]\n");
+    return 2;
+  }
+  std::string err;
+  auto cfg = load_config(opt.config, err);
+  if (!cfg) {
+    std::fprintf(stderr, "gm-dataplane: config error: %s\n", err.c_str());
+    return 1;
+  }
+
+  if (rte_eal_init(sep, argv) < 0) {
+    std::fprintf(stderr, "gm-dataplane: EAL init failed: %s\n", rte_strerror(rte_errno));
+    return 1;
+  }
+  signal(SIGINT, on_signal);
+  signal(SIGTERM, on_signal);
+  int rc = 1;
+  do {
+    if (!pkt_meta_register()) {
+      std::fprintf(stderr, "gm-dataplane: cannot register mbuf metadata\n");
+      break;
+    }
+    if (rte_lcore_count() < static_cast<unsigned>(cfg->workers) + 1) {
+      std::fprintf(stderr, "gm-dataplane: %u workers need %u lcores (-l), have %u\n",
+                   cfg->workers, cfg->workers + 1, rte_lcore_count());
+      break;
+    }
+    uint16_t lan_port = 0, wan_port = 0;
+    if (rte_eth_dev_get_port_by_name(cfg->lan.dev.c_str(), &lan_port) != 0 ||
+        rte_eth_dev_get_port_by_name(cfg->wan.dev.c_str(), &wan_port) != 0) {
+      std::fprintf(stderr, "gm-dataplane: %s: port '%s' or '%s' not found (give --vdev/-a)\n",
+                   cfg->file.c_str(), cfg->lan.dev.c_str(), cfg->wan.dev.c_str());
+      break;
+    }
+    const unsigned nb_mbufs = 8191 + cfg->workers * 4096u;
+    rte_mempool* pool = rte_pktmbuf_pool_create("gm_pool", nb_mbufs, 256, 0,
+                                                RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+    if (pool == nullptr) {
+      std::fprintf(stderr, "gm-dataplane: mbuf pool: %s\n", rte_strerror(rte_errno));
+      break;
+    }
+    if (!setup_port(lan_port, cfg->workers, cfg->mtu, pool) ||
+        !setup_port(wan_port, cfg->workers, cfg->mtu, pool)) {
+      std::fprintf(stderr, "gm-dataplane: port setup failed\n");
+      break;
+    }
+    // Workers first: each creates its ipsec-mb manager; the first runs the self-test.
+    std::vector<std::unique_ptr<worker>> workers;
+    snapshot<group_state> state(cfg->workers);
+    crypto::self_test_report report;
+    bool ok = true;
+    for (uint16_t i = 0; i < cfg->workers && ok; ++i) {
+      auto w = std::make_unique<worker>();
+      w->index = i;
+      w->esp = crypto::esp_lcore::create(cfg->sender_id, static_cast<uint8_t>(i));
+      if (!w->esp) {
+        std::fprintf(stderr, "gm-dataplane: ipsec-mb could not start (no AES-NI?)\n");
+        ok = false;
+        break;
+      }
+      if (i == 0) {
+        report = crypto::run_self_test(w->esp->crypto());
+        for (const auto& f : report.failures) std::fprintf(stderr, "gm-dataplane: %s\n", f.c_str());
+      }
+      w->esp->enabled = report.enabled;
+      auto side = [&](uint16_t port, const port_config& pc) {
+        port_side s{port, i, {}, pc.next_hop_mac};
+        if (pc.mac) {
+          s.src_mac = *pc.mac;
+        } else {
+          rte_ether_addr a{};
+          rte_eth_macaddr_get(port, &a);
+          std::memcpy(s.src_mac.data(), a.addr_bytes, 6);
+        }
+        return s;
+      };
+      w->lan = side(lan_port, cfg->lan);
+      w->wan = side(wan_port, cfg->wan);
+      w->idle_backoff = cfg->idle_backoff;
+      w->state = &state;
+      w->quit = &g_quit;
+      w->clock_ns = monotonic_ns;
+      workers.push_back(std::move(w));
+    }
+    if (!ok) break;
+    if (cfg->static_group && !report.is_enabled(cfg->static_group->transform)) {
+      std::fprintf(stderr, "gm-dataplane: %s: static_group.transform %s failed its self-test\n",
+                   cfg->file.c_str(), crypto::info(cfg->static_group->transform).name.data());
+      break;
+    }
+    auto gs = build_static_state(*cfg, workers[0]->esp->crypto().mgr(), monotonic_ns(), err);
+    if (!gs) {
+      std::fprintf(stderr, "gm-dataplane: %s: %s\n", cfg->file.c_str(), err.c_str());
+      break;
+    }
+    state.publish(std::move(gs));
+    unsigned lcore = rte_get_next_lcore(-1, 1, 0);
+    for (auto& w : workers) {
+      rte_eal_remote_launch(worker_main, w.get(), lcore);
+      lcore = rte_get_next_lcore(lcore, 1, 0);
+    }
+    std::fprintf(stderr, "gm-dataplane: %u worker(s) forwarding %s <-> %s\n", cfg->workers,
+                 cfg->lan.dev.c_str(), cfg->wan.dev.c_str());
+    uint64_t last_rx = 0;
+    long idle_ms = 0;
+    while (!g_quit) {
+      usleep(10'000);
+      state.reclaim();
+      if (opt.exit_when_idle_ms > 0) {
+        uint64_t rx = 0;
+        for (auto& w : workers) rx += w->lan_counters.rx + w->wan_counters.rx;
+        idle_ms = rx == last_rx ? idle_ms + 10 : 0;
+        last_rx = rx;
+        if (idle_ms >= opt.exit_when_idle_ms) g_quit = true;
+      }
+    }
+    rte_eal_mp_wait_lcore();
+    const stats_view view = collect(workers, *state.read());
+    std::fputs(format_ipsec_sa(view, *cfg).c_str(), stdout);
+    if (!opt.stats_json.empty()) {
+      std::ofstream(opt.stats_json) << format_json(view);
+    }
+    rte_eth_dev_stop(lan_port);
+    rte_eth_dev_stop(wan_port);
+    rc = 0;
+  } while (false);
+  rte_eal_cleanup();
+  return rc;
+}

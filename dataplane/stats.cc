@@ -1,0 +1,107 @@
+#include "dataplane/stats.h"
+
+#include <sstream>
+
+namespace gm::dataplane {
+
+namespace {
+
+void drops_json(std::ostringstream& o, const std::array<uint64_t, drop_reason_count>& d) {
+  o << "{";
+  bool first = true;
+  for (std::size_t i = 0; i < d.size(); ++i) {
+    if (d[i] == 0) continue;
+    o << (first ? "" : ",") << "\"" << drop_reason_table[i].name << "\":" << d[i];
+    first = false;
+  }
+  o << "}";
+}
+
+uint64_t sum(const std::array<uint64_t, drop_reason_count>& d) {
+  uint64_t s = 0;
+  for (uint64_t x : d) s += x;
+  return s;
+}
+
+}  // namespace
+
+stats_view collect(const std::vector<std::unique_ptr<worker>>& workers, const group_state& gs) {
+  stats_view v;
+  for (const auto& sa : gs.sas) {
+    v.sas.push_back({sa->spi, sa->keys.xf, sa->tbar, gs.tbar_by_slot[sa->slot].window_ms, {}});
+  }
+  for (const auto& w : workers) {
+    v.lan += w->lan_counters;
+    v.wan += w->wan_counters;
+    v.no_sa += w->esp->no_sa;
+    v.replay += w->tbar.stats;
+    v.idle_sleeps += w->idle_sleeps;
+    for (std::size_t i = 0; i < gs.sas.size(); ++i) {
+      v.sas[i].counters += w->esp->sa[gs.sas[i]->slot];
+    }
+  }
+  return v;
+}
+
+std::string format_ipsec_sa(const stats_view& v, const config& cfg) {
+  std::ostringstream o;
+  crypto::sa_counters all;
+  for (const auto& s : v.sas) all += s.counters;
+  const uint64_t recv_err = sum(all.drops) + sum(v.no_sa.drops);
+  o << "interface: " << cfg.wan.dev << "\n"
+    << "    #pkts encaps: " << all.encaps << ", #pkts encrypt: " << all.encrypt
+    << ", #pkts digest: " << all.digest << "\n"
+    << "    #pkts decaps: " << all.decaps << ", #pkts decrypt: " << all.decrypt
+    << ", #pkts verify: " << all.verify << "\n"
+    << "    #send errors " << sum(v.wan.drops) << ", #recv errors " << recv_err << "\n\n";
+  for (const char* dir : {"inbound", "outbound"}) {
+    o << "     " << dir << " esp sas:\n";
+    for (const auto& s : v.sas) {
+      char spi[32];
+      std::snprintf(spi, sizeof spi, "0x%X(%u)", s.spi, s.spi);
+      o << "      spi: " << spi << "\n"
+        << "        transform: " << crypto::info(s.xf).ios_name << " ,\n"
+        << "        in use settings ={Tunnel, }\n";
+      if (s.tbar) {
+        o << "        Anti-Replay(Time Based) : " << s.tbar_window_ms / 1000 << " sec interval\n";
+      }
+      o << "        status: ACTIVE\n";
+    }
+  }
+  return o.str();
+}
+
+std::string format_json(const stats_view& v) {
+  std::ostringstream o;
+  auto port = [&](const char* name, const port_counters& p) {
+    o << "\"" << name << "\":{\"rx\":" << p.rx << ",\"tx\":" << p.tx << ",\"drops\":";
+    drops_json(o, p.drops);
+    o << "}";
+  };
+  o << "{";
+  port("lan", v.lan);
+  o << ",";
+  port("wan", v.wan);
+  o << ",\"no_sa_drops\":";
+  drops_json(o, v.no_sa.drops);
+  o << ",\"replay\":{\"input_packets\":" << v.replay.input_packets
+    << ",\"output_packets\":" << v.replay.output_packets
+    << ",\"input_error_packets\":" << v.replay.input_error_packets
+    << ",\"time_sync_errors\":" << v.replay.time_sync_errors
+    << ",\"max_time_delta_ms\":" << v.replay.max_time_delta_ms << "}";
+  o << ",\"idle_sleeps\":" << v.idle_sleeps << ",\"sas\":[";
+  for (std::size_t i = 0; i < v.sas.size(); ++i) {
+    const auto& s = v.sas[i];
+    const auto& c = s.counters;
+    o << (i ? "," : "") << "{\"spi\":" << s.spi << ",\"transform\":\""
+      << crypto::info(s.xf).name << "\",\"encaps\":" << c.encaps << ",\"encrypt\":" << c.encrypt
+      << ",\"digest\":" << c.digest << ",\"decaps\":" << c.decaps << ",\"decrypt\":" << c.decrypt
+      << ",\"verify\":" << c.verify << ",\"drops\":";
+    drops_json(o, c.drops);
+    o << "}";
+  }
+  o << "]}\n";
+  return o.str();
+}
+
+}  // namespace gm::dataplane

@@ -1,0 +1,276 @@
+#include "dataplane/worker.h"
+
+#include <time.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include <rte_ethdev.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_pause.h>
+
+#include "crypto/esp_decrypt.h"
+#include "crypto/esp_encrypt.h"
+#include "dataplane/pkt_meta.h"
+
+namespace gm::dataplane {
+
+namespace {
+
+constexpr uint16_t rx_burst = 32;
+constexpr uint8_t ipproto_esp = 50;
+
+void drop(rte_mbuf* m, drop_reason r, port_counters& c) {
+  ++c.drops[static_cast<std::size_t>(r)];
+  rte_pktmbuf_free(m);
+}
+
+// Strips Ethernet; keeps IPv4 frames at pkts[0..ret), frees the rest.
+uint16_t strip_l2(rte_mbuf** pkts, uint16_t n, port_counters& c) {
+  uint16_t good = 0;
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    if (rte_pktmbuf_data_len(m) < sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) ||
+        rte_pktmbuf_mtod(m, const rte_ether_hdr*)->ether_type !=
+            rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)) [[unlikely]] {
+      drop(m, drop_reason::not_ipv4, c);
+      continue;
+    }
+    rte_pktmbuf_adj(m, sizeof(rte_ether_hdr));
+    pkts[good++] = m;
+  }
+  return good;
+}
+
+// Routers decrement TTL; an expiring packet is dropped (no ICMP time exceeded yet).
+bool decrement_ttl(rte_mbuf* m) {
+  auto* ip = rte_pktmbuf_mtod(m, rte_ipv4_hdr*);
+  if (ip->time_to_live <= 1) [[unlikely]] {
+    return false;
+  }
+  --ip->time_to_live;
+  // RFC 1624 incremental update: TTL is the high byte of its 16-bit word.
+  uint32_t sum = static_cast<uint32_t>(rte_be_to_cpu_16(ip->hdr_checksum)) + 0x0100;
+  sum = (sum & 0xffff) + (sum >> 16);
+  ip->hdr_checksum = rte_cpu_to_be_16(static_cast<uint16_t>(sum));
+  return true;
+}
+
+void send(const port_side& side, rte_mbuf** pkts, uint16_t n, port_counters& c) {
+  for (uint16_t i = 0; i < n; ++i) {
+    auto* eth = reinterpret_cast<rte_ether_hdr*>(rte_pktmbuf_prepend(pkts[i], sizeof(rte_ether_hdr)));
+    std::memcpy(&eth->dst_addr, side.dst_mac.data(), 6);
+    std::memcpy(&eth->src_addr, side.src_mac.data(), 6);
+    eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+  }
+  const uint16_t sent = rte_eth_tx_burst(side.port, side.queue, pkts, n);
+  c.tx += sent;
+  for (uint16_t i = sent; i < n; ++i) {
+    drop(pkts[i], drop_reason::tx_full, c);
+  }
+}
+
+void lan_to_wan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, uint64_t now) {
+  port_counters& c = w.lan_counters;
+  n = strip_l2(pkts, n, c);
+  uint32_t results[rx_burst];
+  gs.acl->classify(pkts, n, results, false);
+  rte_mbuf* out[rx_burst];
+  uint16_t nout = 0;
+  // Per policy index, the packets to protect; GETVPN groups usually have one TEK.
+  rte_mbuf* prot[rx_burst];
+  uint32_t prot_idx[rx_burst];
+  uint16_t nprot = 0;
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    if (!decrement_ttl(m)) [[unlikely]] {
+      drop(m, drop_reason::ttl_expired, c);
+      continue;
+    }
+    switch (classifier::result::act(results[i])) {
+      case classifier::action::bypass:
+        out[nout++] = m;
+        break;
+      case classifier::action::protect:
+        if (gs.migration == migration_mode::receive_only) {
+          out[nout++] = m;  // receive-only: decrypt inbound, send clear
+        } else {
+          prot[nprot] = m;
+          prot_idx[nprot++] = classifier::result::sa(results[i]);
+        }
+        break;
+      default:
+        drop(m, drop_reason::policy_discard, c);
+        break;
+    }
+  }
+  const uint64_t pt = gs.pseudotime.now_ms(now);
+  // Encrypt runs of the same policy index together.
+  uint16_t i = 0;
+  while (i < nprot) {
+    const uint32_t idx = prot_idx[i];
+    uint16_t j = i;
+    rte_mbuf* run[rx_burst];
+    uint16_t nrun = 0;
+    for (; j < nprot; ++j) {
+      if (prot_idx[j] == idx) {
+        run[nrun++] = prot[j];
+        prot_idx[j] = UINT32_MAX;  // taken
+      }
+    }
+    const crypto::esp_sa* sa = idx < max_policy_index ? gs.outbound[idx] : nullptr;
+    if (sa == nullptr) [[unlikely]] {
+      for (uint16_t k = 0; k < nrun; ++k) drop(run[k], drop_reason::no_outbound_sa, c);
+    } else {
+      const uint16_t good = crypto::esp_encrypt_burst(*w.esp, *sa, run, nrun, pt);
+      if (sa->tbar) w.tbar.stats.output_packets += good;
+      for (uint16_t k = 0; k < good; ++k) out[nout++] = run[k];
+      for (uint16_t k = good; k < nrun; ++k) {
+        rte_pktmbuf_free(run[k]);  // already counted per SA by the ESP stage
+      }
+    }
+    while (i < nprot && prot_idx[i] == UINT32_MAX) ++i;
+  }
+  send(w.wan, out, nout, w.wan_counters);
+}
+
+void wan_to_lan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, uint64_t now) {
+  port_counters& c = w.wan_counters;
+  n = strip_l2(pkts, n, c);
+  rte_mbuf* esp[rx_burst];
+  rte_mbuf* clear[rx_burst];
+  uint16_t nesp = 0, nclear = 0;
+  for (uint16_t i = 0; i < n; ++i) {
+    if (rte_pktmbuf_mtod(pkts[i], const rte_ipv4_hdr*)->next_proto_id == ipproto_esp) {
+      esp[nesp++] = pkts[i];
+    } else {
+      clear[nclear++] = pkts[i];
+    }
+  }
+  rte_mbuf* out[rx_burst];
+  uint16_t nout = 0;
+  if (nesp > 0) {
+    uint16_t good = crypto::esp_decrypt_burst(*w.esp, gs.inbound.lookup(), esp, nesp);
+    for (uint16_t k = good; k < nesp; ++k) rte_pktmbuf_free(esp[k]);  // counted per SA
+    const uint16_t fresh =
+        tbar::check_burst(w.tbar, gs.pseudotime, gs.tbar_by_slot.data(), esp, good, now);
+    for (uint16_t k = fresh; k < good; ++k) {
+      ++w.esp->sa[meta(esp[k])->sa_slot].drops[static_cast<std::size_t>(meta(esp[k])->reason)];
+      rte_pktmbuf_free(esp[k]);
+    }
+    uint32_t results[rx_burst];
+    gs.acl->classify(esp, fresh, results, true);
+    for (uint16_t k = 0; k < fresh; ++k) {
+      rte_mbuf* m = esp[k];
+      const uint16_t slot = meta(m)->sa_slot;
+      if (classifier::result::act(results[k]) != classifier::action::protect ||
+          classifier::result::sa(results[k]) != gs.policy_index_by_slot[slot]) [[unlikely]] {
+        ++w.esp->sa[slot].drops[static_cast<std::size_t>(drop_reason::inner_policy_mismatch)];
+        rte_pktmbuf_free(m);
+        continue;
+      }
+      if (!decrement_ttl(m)) [[unlikely]] {
+        drop(m, drop_reason::ttl_expired, c);
+        continue;
+      }
+      out[nout++] = m;
+    }
+  }
+  if (nclear > 0) {
+    uint32_t results[rx_burst];
+    gs.acl->classify(clear, nclear, results, true);
+    for (uint16_t k = 0; k < nclear; ++k) {
+      rte_mbuf* m = clear[k];
+      const auto act = classifier::result::act(results[k]);
+      if (act == classifier::action::protect && gs.migration == migration_mode::normal)
+          [[unlikely]] {
+        drop(m, drop_reason::clear_protected, c);  // fail-close
+      } else if (act == classifier::action::discard) [[unlikely]] {
+        drop(m, drop_reason::policy_discard, c);
+      } else if (!decrement_ttl(m)) [[unlikely]] {
+        drop(m, drop_reason::ttl_expired, c);
+      } else {
+        out[nout++] = m;
+      }
+    }
+  }
+  send(w.lan, out, nout, w.lan_counters);
+}
+
+}  // namespace
+
+port_counters& port_counters::operator+=(const port_counters& o) {
+  rx += o.rx;
+  tx += o.tx;
+  for (std::size_t i = 0; i < drops.size(); ++i) drops[i] += o.drops[i];
+  return *this;
+}
+
+uint64_t monotonic_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+uint16_t worker::poll_once() {
+  const group_state* gs = state->read();
+  rte_mbuf* pkts[rx_burst];
+  uint16_t total = 0;
+  const uint64_t now = clock_ns();
+  uint16_t n = rte_eth_rx_burst(lan.port, lan.queue, pkts, rx_burst);
+  if (n > 0) {
+    lan_counters.rx += n;
+    total += n;
+    if (gs == nullptr) {
+      for (uint16_t i = 0; i < n; ++i) drop(pkts[i], drop_reason::no_outbound_sa, lan_counters);
+    } else {
+      lan_to_wan(*this, *gs, pkts, n, now);
+    }
+  }
+  n = rte_eth_rx_burst(wan.port, wan.queue, pkts, rx_burst);
+  if (n > 0) {
+    wan_counters.rx += n;
+    total += n;
+    if (gs == nullptr) {
+      for (uint16_t i = 0; i < n; ++i) drop(pkts[i], drop_reason::unknown_spi, wan_counters);
+    } else {
+      wan_to_lan(*this, *gs, pkts, n, now);
+    }
+  }
+  state->quiescent(index);
+  return total;
+}
+
+void worker::run() {
+  state->worker_online(index);
+  uint32_t idle = 0;
+  while (!quit->load(std::memory_order_relaxed)) {
+    if (poll_once() > 0) {
+      idle = 0;
+      continue;
+    }
+    if (!idle_backoff) {
+      continue;
+    }
+    // Idle back-off: spin briefly, then pause, then sleep, so a lab of several GMs on
+    // two cores stays usable. Off for benchmarks.
+    if (++idle < 64) {
+      continue;
+    }
+    if (idle < 1024) {
+      rte_pause();
+      continue;
+    }
+    ++idle_sleeps;
+    usleep(idle < 4096 ? 50 : 500);
+  }
+  state->worker_offline(index);
+}
+
+int worker_main(void* arg) {
+  static_cast<worker*>(arg)->run();
+  return 0;
+}
+
+}  // namespace gm::dataplane

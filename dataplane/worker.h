@@ -1,0 +1,60 @@
+// A run-to-completion worker: one per lcore, owning one RX and one TX queue on each port.
+//   LAN: rx -> IPv4 check -> TTL -> classify -> encrypt (per SA) / bypass -> WAN tx
+//   WAN: rx -> IPv4 check -> ESP: decrypt -> TBAR -> inner policy; clear: fail-close -> LAN tx
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+#include "crypto/esp_lcore.h"
+#include "dataplane/drop_reason.h"
+#include "dataplane/group_state.h"
+#include "dataplane/snapshot.h"
+#include "tbar/check.h"
+
+namespace gm::dataplane {
+
+struct alignas(64) port_counters {
+  uint64_t rx = 0;
+  uint64_t tx = 0;
+  std::array<uint64_t, drop_reason_count> drops{};
+  port_counters& operator+=(const port_counters& o);
+};
+
+struct port_side {
+  uint16_t port;
+  uint16_t queue;
+  std::array<uint8_t, 6> src_mac;
+  std::array<uint8_t, 6> dst_mac;
+};
+
+struct worker {
+  uint16_t index = 0;  ///< 0..workers-1; also the RCU thread id
+  port_side lan{};
+  port_side wan{};
+  bool idle_backoff = true;
+  std::unique_ptr<crypto::esp_lcore> esp;
+  tbar::check_lcore tbar;
+  port_counters lan_counters;  ///< rx on LAN, tx to LAN, drops on packets that came from LAN
+  port_counters wan_counters;
+  uint64_t idle_sleeps = 0;
+  snapshot<group_state>* state = nullptr;
+  const std::atomic<bool>* quit = nullptr;
+
+  /// Reads the monotonic clock (ns); injected so tests can drive time.
+  uint64_t (*clock_ns)() = nullptr;
+
+  /// One pass over both ports; returns the number of packets received.
+  uint16_t poll_once();
+  /// Loops poll_once() until *quit, with idle back-off when enabled.
+  void run();
+};
+
+/// rte_eal_remote_launch entry point; `arg` is a worker*.
+int worker_main(void* arg);
+
+uint64_t monotonic_ns();
+
+}  // namespace gm::dataplane
