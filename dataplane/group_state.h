@@ -20,18 +20,16 @@ namespace gm::dataplane {
 inline constexpr uint32_t max_policy_index = 16;
 
 struct group_state {
-  std::vector<std::unique_ptr<crypto::esp_sa>> sas;  ///< owned; slots are stable across states
+  /// Shared between successive states: a rekey builds a new state that keeps the SAs it
+  /// does not change. Slots are stable for an SA's life.
+  std::vector<std::shared_ptr<const crypto::esp_sa>> sas;
   crypto::sa_table inbound;                          ///< every SA, looked up by SPI
   std::array<const crypto::esp_sa*, max_policy_index> outbound{};  ///< by ACE sa_index
   std::array<uint32_t, crypto::max_sa_slots> policy_index_by_slot{};
   std::array<tbar::check_policy, crypto::max_sa_slots> tbar_by_slot{};
-  std::unique_ptr<classifier::acl_table> acl;
+  std::shared_ptr<const classifier::acl_table> acl;
   tbar::pseudotime pseudotime;
   migration_mode migration = migration_mode::normal;
 };
-
-/// Builds the state for a static group (no key server). `mgr` expands keys.
-std::unique_ptr<group_state> build_static_state(const config& cfg, IMB_MGR* mgr,
-                                                uint64_t mono_ns, std::string& error);
 
 }  // namespace gm::dataplane

@@ -20,6 +20,8 @@
 
 #include "crypto/self_test.h"
 #include "dataplane/config.h"
+#include "dataplane/ctrl_ring.h"
+#include "dataplane/group_control.h"
 #include "dataplane/group_state.h"
 #include "dataplane/pkt_meta.h"
 #include "dataplane/stats.h"
@@ -187,12 +189,18 @@ int main(int argc, char** argv) {
                    cfg->file.c_str(), crypto::info(cfg->static_group->transform).name.data());
       break;
     }
-    auto gs = build_static_state(*cfg, workers[0]->esp->crypto().mgr(), monotonic_ns(), err);
-    if (!gs) {
+    // The control side's ipsec-mb manager (key expansion only), apart from the workers'.
+    auto ctl_crypto = crypto::crypto_ctx::create();
+    group_control control(state, ctl_crypto->mgr(), report.enabled, *cfg);
+    if (!control.load_static(monotonic_ns(), err)) {
       std::fprintf(stderr, "gm-dataplane: %s: %s\n", cfg->file.c_str(), err.c_str());
       break;
     }
-    state.publish(std::move(gs));
+    const ctrl::rings rings = ctrl::rings::create(cfg->ring_prefix, err);
+    if (!err.empty()) {
+      std::fprintf(stderr, "gm-dataplane: %s\n", err.c_str());
+      break;
+    }
     unsigned lcore = rte_get_next_lcore(-1, 1, 0);
     for (auto& w : workers) {
       rte_eal_remote_launch(worker_main, w.get(), lcore);
@@ -201,16 +209,30 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "gm-dataplane: %u worker(s) forwarding %s <-> %s\n", cfg->workers,
                  cfg->lan.dev.c_str(), cfg->wan.dev.c_str());
     uint64_t last_rx = 0;
-    long idle_ms = 0;
+    uint64_t last_change_ns = monotonic_ns();
     while (!g_quit) {
-      usleep(10'000);
+      ctrl::msg req;
+      bool busy = false;
+      while (rings.recv_at_dp(req)) {
+        busy = true;
+        const ctrl::msg ack = control.apply(req, monotonic_ns());
+        req.wipe();
+        if (!rings.send_from_dp(ack)) {
+          std::fprintf(stderr, "gm-dataplane: event ring full; ack %u lost\n", ack.seq);
+        }
+      }
       state.reclaim();
+      if (!busy) usleep(10'000);
       if (opt.exit_when_idle_ms > 0) {
         uint64_t rx = 0;
         for (auto& w : workers) rx += w->lan_counters.rx + w->wan_counters.rx;
-        idle_ms = rx == last_rx ? idle_ms + 10 : 0;
-        last_rx = rx;
-        if (idle_ms >= opt.exit_when_idle_ms) g_quit = true;
+        const uint64_t now = monotonic_ns();
+        if (rx != last_rx || busy) {
+          last_rx = rx;
+          last_change_ns = now;
+        } else if (now - last_change_ns >= static_cast<uint64_t>(opt.exit_when_idle_ms) * 1'000'000) {
+          g_quit = true;
+        }
       }
     }
     rte_eal_mp_wait_lcore();

@@ -1,0 +1,47 @@
+#include "dataplane/ctrl_ring.h"
+
+#include <rte_errno.h>
+
+namespace gm::ctrl {
+
+namespace {
+constexpr unsigned ring_size = 1024;
+}
+
+rings rings::create(const std::string& prefix, std::string& error) {
+  rings r;
+  r.to_dp = rte_ring_create_elem((prefix + "_to_dp").c_str(), sizeof(msg), ring_size,
+                                 SOCKET_ID_ANY, RING_F_SC_DEQ);
+  r.from_dp = rte_ring_create_elem((prefix + "_from_dp").c_str(), sizeof(msg), ring_size,
+                                   SOCKET_ID_ANY, RING_F_SC_DEQ);
+  if (r.to_dp == nullptr || r.from_dp == nullptr) {
+    error = "cannot create control rings '" + prefix + "_*': " + rte_strerror(rte_errno);
+  }
+  return r;
+}
+
+rings rings::lookup(const std::string& prefix, std::string& error) {
+  rings r;
+  r.to_dp = rte_ring_lookup((prefix + "_to_dp").c_str());
+  r.from_dp = rte_ring_lookup((prefix + "_from_dp").c_str());
+  if (r.to_dp == nullptr || r.from_dp == nullptr) {
+    error = "control rings '" + prefix + "_*' not found: is gm-dataplane running with the same "
+            "--file-prefix?";
+  }
+  return r;
+}
+
+bool rings::send_to_dp(const msg& m) const {
+  return rte_ring_mp_enqueue_elem(to_dp, const_cast<msg*>(&m), sizeof(msg)) == 0;
+}
+bool rings::recv_at_dp(msg& m) const {
+  return rte_ring_sc_dequeue_elem(to_dp, &m, sizeof(msg)) == 0;
+}
+bool rings::send_from_dp(const msg& m) const {
+  return rte_ring_mp_enqueue_elem(from_dp, const_cast<msg*>(&m), sizeof(msg)) == 0;
+}
+bool rings::recv_from_dp(msg& m) const {
+  return rte_ring_sc_dequeue_elem(from_dp, &m, sizeof(msg)) == 0;
+}
+
+}  // namespace gm::ctrl
