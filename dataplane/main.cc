@@ -25,6 +25,7 @@
 #include "dataplane/group_state.h"
 #include "dataplane/pkt_meta.h"
 #include "dataplane/stats.h"
+#include "dataplane/telemetry.h"
 #include "dataplane/worker.h"
 
 namespace {
@@ -85,6 +86,15 @@ bool setup_port(uint16_t port, uint16_t queues, uint16_t mtu, rte_mempool* pool)
   if (rte_eth_dev_start(port) != 0) return false;
   rte_eth_promiscuous_enable(port);
   return true;
+}
+
+void refresh_telemetry(const std::vector<std::unique_ptr<worker>>& workers,
+                       const group_state& gs) {
+  std::vector<stats_view> per;
+  for (const auto& w : workers) {
+    per.push_back(collect_one(*w, gs));
+  }
+  telemetry::update(collect(workers, gs), per);
 }
 
 }  // namespace
@@ -201,6 +211,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "gm-dataplane: %s\n", err.c_str());
       break;
     }
+    telemetry::register_endpoints();
     unsigned lcore = rte_get_next_lcore(-1, 1, 0);
     for (auto& w : workers) {
       rte_eal_remote_launch(worker_main, w.get(), lcore);
@@ -208,6 +219,7 @@ int main(int argc, char** argv) {
     }
     std::fprintf(stderr, "gm-dataplane: %u worker(s) forwarding %s <-> %s\n", cfg->workers,
                  cfg->lan.dev.c_str(), cfg->wan.dev.c_str());
+    uint64_t loops = 0;
     uint64_t last_rx = 0;
     uint64_t last_change_ns = monotonic_ns();
     while (!g_quit) {
@@ -223,6 +235,9 @@ int main(int argc, char** argv) {
       }
       state.reclaim();
       if (!busy) usleep(10'000);
+      if (++loops % 10 == 0) {
+        refresh_telemetry(workers, *state.read());
+      }
       if (opt.exit_when_idle_ms > 0) {
         uint64_t rx = 0;
         for (auto& w : workers) rx += w->lan_counters.rx + w->wan_counters.rx;

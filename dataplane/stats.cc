@@ -25,22 +25,36 @@ uint64_t sum(const std::array<uint64_t, drop_reason_count>& d) {
 
 }  // namespace
 
-stats_view collect(const std::vector<std::unique_ptr<worker>>& workers, const group_state& gs) {
+stats_view collect_one(const worker& w, const group_state& gs) {
   stats_view v;
   for (const auto& sa : gs.sas) {
-    v.sas.push_back({sa->spi, sa->keys.xf, sa->tbar, gs.tbar_by_slot[sa->slot].window_ms, {}});
+    v.sas.push_back({sa->spi, sa->keys.xf, sa->tbar, gs.tbar_by_slot[sa->slot].window_ms,
+                     w.esp->sa[sa->slot]});
   }
-  for (const auto& w : workers) {
-    v.lan += w->lan_counters;
-    v.wan += w->wan_counters;
-    v.no_sa += w->esp->no_sa;
-    v.replay += w->tbar.stats;
-    v.idle_sleeps += w->idle_sleeps;
-    for (std::size_t i = 0; i < gs.sas.size(); ++i) {
-      v.sas[i].counters += w->esp->sa[gs.sas[i]->slot];
-    }
-  }
+  v.lan = w.lan_counters;
+  v.wan = w.wan_counters;
+  v.no_sa = w.esp->no_sa;
+  v.replay = w.tbar.stats;
+  v.idle_sleeps = w.idle_sleeps;
   return v;
+}
+
+stats_view collect(const std::vector<std::unique_ptr<worker>>& workers, const group_state& gs) {
+  stats_view total;
+  for (const auto& w : workers) {
+    const stats_view v = collect_one(*w, gs);
+    if (total.sas.empty()) {
+      total.sas = v.sas;
+    } else {
+      for (std::size_t i = 0; i < v.sas.size(); ++i) total.sas[i].counters += v.sas[i].counters;
+    }
+    total.lan += v.lan;
+    total.wan += v.wan;
+    total.no_sa += v.no_sa;
+    total.replay += v.replay;
+    total.idle_sleeps += v.idle_sleeps;
+  }
+  return total;
 }
 
 std::string format_ipsec_sa(const stats_view& v, const config& cfg) {

@@ -30,6 +30,9 @@ struct stats_view {
   uint64_t idle_sleeps = 0;
 };
 
+/// One worker's counters for the SAs of `gs`.
+stats_view collect_one(const worker& w, const group_state& gs);
+/// All workers summed.
 stats_view collect(const std::vector<std::unique_ptr<worker>>& workers, const group_state& gs);
 std::string format_ipsec_sa(const stats_view& v, const config& cfg);
 std::string format_json(const stats_view& v);
