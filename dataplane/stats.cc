@@ -61,13 +61,18 @@ std::string format_ipsec_sa(const stats_view& v, const config& cfg) {
   std::ostringstream o;
   crypto::sa_counters all;
   for (const auto& s : v.sas) all += s.counters;
-  const uint64_t recv_err = sum(all.drops) + sum(v.no_sa.drops);
+  // Outbound failures are charged to the LAN side (plus WAN transmit), inbound ones to the
+  // WAN side and the SAs.
+  const auto tx_full = static_cast<std::size_t>(drop_reason::tx_full);
+  const uint64_t send_err = sum(v.lan.drops) - v.lan.drops[tx_full] + v.wan.drops[tx_full];
+  const uint64_t recv_err = sum(v.wan.drops) - v.wan.drops[tx_full] + v.lan.drops[tx_full] +
+                            sum(all.drops) + sum(v.no_sa.drops);
   o << "interface: " << cfg.wan.dev << "\n"
     << "    #pkts encaps: " << all.encaps << ", #pkts encrypt: " << all.encrypt
     << ", #pkts digest: " << all.digest << "\n"
     << "    #pkts decaps: " << all.decaps << ", #pkts decrypt: " << all.decrypt
     << ", #pkts verify: " << all.verify << "\n"
-    << "    #send errors " << sum(v.wan.drops) << ", #recv errors " << recv_err << "\n\n";
+    << "    #send errors " << send_err << ", #recv errors " << recv_err << "\n\n";
   for (const char* dir : {"inbound", "outbound"}) {
     o << "     " << dir << " esp sas:\n";
     for (const auto& s : v.sas) {

@@ -1,0 +1,238 @@
+// gm-dpctl: drives a running gm-dataplane through its control rings, as the GDOI control
+// process will: a DPDK secondary process that sends one request and waits for its ack.
+//
+//   gm-dpctl --file-prefix P [EAL args] -- [--ring-prefix gm] COMMAND [options]
+//     sa-add --spi N --transform T --key HEX [--auth-key HEX] [--policy-index I]
+//            [--replay time|counter|none] [--window N] [--df copy|set|clear]
+//     activate --spi N          outbound traffic of the SA's policy index uses it now
+//     sa-del --spi N
+//     policy --file F           one IOS ACE per line; "local " before an ACE marks the
+//                               GM's local deny ACL; "permit" protects with SA index 0
+//                               ("permit@2 ..." for index 2)
+//     pseudotime --ms N [--window-ms W]
+//     flush
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <rte_eal.h>
+#include <rte_memzone.h>
+
+#include "classifier/policy.h"
+#include "crypto/self_test.h"
+#include "crypto/transform.h"
+#include "dataplane/ctrl_ring.h"
+
+namespace {
+
+using namespace gm;
+
+int usage() {
+  std::fprintf(stderr,
+               "usage: gm-dpctl --file-prefix P [EAL args] -- [--ring-prefix gm] COMMAND ...\n"
+               "  sa-add --spi N --transform T --key HEX [--auth-key HEX] [--policy-index I]\n"
+               "         [--replay time|counter|none] [--window N] [--df copy|set|clear]\n"
+               "  activate --spi N | sa-del --spi N | policy --file F |\n"
+               "  pseudotime --ms N [--window-ms W] | flush\n");
+  return 2;
+}
+
+bool hex(const std::string& s, uint8_t* out, std::size_t cap, uint8_t& len) {
+  std::vector<uint8_t> v;
+  if (!crypto::from_hex(s, v) || v.size() > cap) return false;
+  std::memcpy(out, v.data(), v.size());
+  len = static_cast<uint8_t>(v.size());
+  return true;
+}
+
+bool read_policy(const std::string& path, std::vector<ctrl::ace_rec>& out, std::string& err) {
+  std::ifstream in(path);
+  if (!in) {
+    err = path + ": cannot open";
+    return false;
+  }
+  std::string line;
+  int lineno = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    const auto hash = line.find('#');
+    if (hash != std::string::npos) line.erase(hash);
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    bool local = false;
+    uint32_t sa_index = 0;
+    std::size_t start = line.find_first_not_of(" \t");
+    if (line.compare(start, 6, "local ") == 0) {
+      local = true;
+      start += 6;
+    }
+    std::string ace_text = line.substr(start);
+    if (ace_text.rfind("permit@", 0) == 0) {
+      const auto sp = ace_text.find(' ');
+      sa_index = static_cast<uint32_t>(std::stoul(ace_text.substr(7, sp - 7)));
+      ace_text = "permit" + ace_text.substr(sp);
+    }
+    classifier::ace a;
+    const std::string e = classifier::parse_ace(ace_text, sa_index, a);
+    if (!e.empty()) {
+      err = path + ":" + std::to_string(lineno) + ": " + e;
+      return false;
+    }
+    ctrl::ace_rec r{};
+    r.action = static_cast<uint8_t>(a.act);
+    r.proto = a.proto;
+    r.src = a.src.addr;
+    r.src_len = a.src.len;
+    r.dst = a.dst.addr;
+    r.dst_len = a.dst.len;
+    r.sport_lo = a.sport.lo;
+    r.sport_hi = a.sport.hi;
+    r.dport_lo = a.dport.lo;
+    r.dport_hi = a.dport.hi;
+    r.sa_index = a.sa_index;
+    r.local = local;
+    out.push_back(r);
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int sep = 1;
+  while (sep < argc && std::strcmp(argv[sep], "--") != 0) ++sep;
+  std::vector<std::string> args(argv + std::min(sep + 1, argc), argv + argc);
+  std::string ring_prefix = "gm";
+  if (args.size() >= 2 && args[0] == "--ring-prefix") {
+    ring_prefix = args[1];
+    args.erase(args.begin(), args.begin() + 2);
+  }
+  if (args.empty()) return usage();
+  const std::string cmd = args[0];
+  std::map<std::string, std::string> opt;
+  for (std::size_t i = 1; i + 1 < args.size(); i += 2) {
+    if (args[i].rfind("--", 0) != 0) return usage();
+    opt[args[i].substr(2)] = args[i + 1];
+  }
+  if ((args.size() - 1) % 2 != 0) return usage();
+
+  // A secondary process: it maps the primary's memory, touches no port.
+  std::vector<char*> eal(argv, argv + sep);
+  std::string sec = "--proc-type=secondary", nopci = "--no-pci", log = "--log-level=lib.eal:error";
+  eal.push_back(sec.data());
+  eal.push_back(nopci.data());
+  eal.push_back(log.data());
+  if (rte_eal_init(static_cast<int>(eal.size()), eal.data()) < 0) {
+    std::fprintf(stderr, "gm-dpctl: cannot attach to the data plane (is gm-dataplane running "
+                         "with the same --file-prefix?)\n");
+    return 1;
+  }
+  std::string err;
+  const ctrl::rings rings = ctrl::rings::lookup(ring_prefix, err);
+  if (!err.empty()) {
+    std::fprintf(stderr, "gm-dpctl: %s\n", err.c_str());
+    rte_eal_cleanup();
+    return 1;
+  }
+  ctrl::msg m{};
+  m.version = ctrl::msg_version;
+  m.seq = static_cast<uint32_t>(getpid()) << 8;
+  const rte_memzone* mz = nullptr;
+  auto num = [&](const char* k, uint64_t dflt) -> uint64_t {
+    return opt.count(k) ? std::stoull(opt[k], nullptr, 0) : dflt;
+  };
+  try {
+    if (cmd == "sa-add") {
+      m.type = ctrl::msg_type::sa_add;
+      auto& b = m.u.sa_add;
+      const auto xf = crypto::transform_from_name(opt["transform"]);
+      if (!xf || !opt.count("spi") || !opt.count("key")) return usage();
+      b.spi = static_cast<uint32_t>(num("spi", 0));
+      b.transform = static_cast<uint8_t>(*xf);
+      b.policy_index = static_cast<uint32_t>(num("policy-index", 0));
+      const std::string replay = opt.count("replay") ? opt["replay"] : "time";
+      b.replay_mode = static_cast<uint8_t>(replay == "time"      ? ctrl::replay::time
+                                           : replay == "counter" ? ctrl::replay::counter
+                                                                 : ctrl::replay::none);
+      b.window = static_cast<uint32_t>(num("window", replay == "time" ? 4000 : 64));
+      const std::string df = opt.count("df") ? opt["df"] : "copy";
+      b.df = df == "set" ? 1 : df == "clear" ? 2 : 0;
+      if (!hex(opt["key"], b.key, sizeof(b.key), b.key_len) ||
+          (opt.count("auth-key") &&
+           !hex(opt["auth-key"], b.auth_key, sizeof(b.auth_key), b.auth_key_len))) {
+        std::fprintf(stderr, "gm-dpctl: keys must be hex\n");
+        return 2;
+      }
+    } else if (cmd == "activate" || cmd == "sa-del") {
+      m.type = cmd == "activate" ? ctrl::msg_type::sa_activate_outbound : ctrl::msg_type::sa_del;
+      if (!opt.count("spi")) return usage();
+      m.u.spi.spi = static_cast<uint32_t>(num("spi", 0));
+    } else if (cmd == "pseudotime") {
+      m.type = ctrl::msg_type::pseudotime_sync;
+      m.u.pt = {num("ms", 0), static_cast<uint32_t>(num("window-ms", 4000))};
+    } else if (cmd == "flush") {
+      m.type = ctrl::msg_type::flush;
+    } else if (cmd == "policy") {
+      std::vector<ctrl::ace_rec> recs;
+      if (!read_policy(opt["file"], recs, err)) {
+        std::fprintf(stderr, "gm-dpctl: %s\n", err.c_str());
+        return 1;
+      }
+      const std::string name = ring_prefix + "_pol_" + std::to_string(m.seq);
+      mz = rte_memzone_reserve(name.c_str(), std::max<std::size_t>(1, recs.size()) * sizeof(ctrl::ace_rec),
+                               SOCKET_ID_ANY, 0);
+      if (mz == nullptr) {
+        std::fprintf(stderr, "gm-dpctl: cannot reserve memzone %s\n", name.c_str());
+        return 1;
+      }
+      std::memcpy(mz->addr, recs.data(), recs.size() * sizeof(ctrl::ace_rec));
+      m.type = ctrl::msg_type::policy_replace;
+      std::snprintf(m.u.policy.memzone, sizeof(m.u.policy.memzone), "%s", name.c_str());
+      m.u.policy.count = static_cast<uint32_t>(recs.size());
+    } else {
+      return usage();
+    }
+  } catch (const std::exception&) {
+    std::fprintf(stderr, "gm-dpctl: bad number\n");
+    return 2;
+  }
+  int rc = 1;
+  if (!rings.send_to_dp(m)) {
+    std::fprintf(stderr, "gm-dpctl: request ring full\n");
+  } else {
+    m.wipe();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    ctrl::msg ack{};
+    bool got = false;
+    while (!got && std::chrono::steady_clock::now() < deadline) {
+      while (rings.recv_from_dp(ack)) {
+        if (ack.type == ctrl::msg_type::ack && ack.seq == (static_cast<uint32_t>(getpid()) << 8)) {
+          got = true;
+          break;
+        }
+        // Not ours (another tool's ack or an event): leave it for its owner.
+        rings.send_from_dp(ack);
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      if (!got) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (!got) {
+      std::fprintf(stderr, "gm-dpctl: no answer from the data plane within 10 s\n");
+    } else if (ack.u.ack.status != 0) {
+      std::fprintf(stderr, "gm-dpctl: %s refused: %s (%s)\n", cmd.c_str(), ack.u.ack.text,
+                   std::strerror(ack.u.ack.status));
+    } else {
+      std::printf("%s: ok%s%s\n", cmd.c_str(), ack.u.ack.text[0] ? ": " : "", ack.u.ack.text);
+      rc = 0;
+    }
+  }
+  if (mz != nullptr) rte_memzone_free(mz);
+  rte_eal_cleanup();
+  return rc;
+}
