@@ -17,6 +17,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_pdump.h>
 
 #include "crypto/self_test.h"
 #include "dataplane/config.h"
@@ -212,6 +213,7 @@ int main(int argc, char** argv) {
       break;
     }
     telemetry::register_endpoints();
+    rte_pdump_init();  // lets dpdk-dumpcap / dpdk-pdump capture both ports
     unsigned lcore = rte_get_next_lcore(-1, 1, 0);
     for (auto& w : workers) {
       rte_eal_remote_launch(worker_main, w.get(), lcore);
@@ -256,6 +258,7 @@ int main(int argc, char** argv) {
     if (!opt.stats_json.empty()) {
       std::ofstream(opt.stats_json) << format_json(view);
     }
+    rte_pdump_uninit();
     rte_eth_dev_stop(lan_port);
     rte_eth_dev_stop(wan_port);
     rc = 0;

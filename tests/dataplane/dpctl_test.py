@@ -109,6 +109,15 @@ def main():
         wait_for(lambda: sa_counts().get(0x3000, {}).get("pkts_encaps", 0) > 1000,
                  "encryption on SPI 0x3000")
 
+        # dpdk-dumpcap (pdump) captures the WAN port: what leaves it is ESP with SPI 0x3000.
+        cap = os.path.join(tmp, "wan.pcapng")
+        p = subprocess.run(["dpdk-dumpcap", "--file-prefix=" + PREFIX, "-i", "net_null0", "-c",
+                            "20", "-q", "-w", cap], capture_output=True, text=True, timeout=60)
+        spis = subprocess.run(["tshark", "-r", cap, "-T", "fields", "-e", "esp.spi"],
+                              capture_output=True, text=True, timeout=60).stdout.split()
+        check(p.returncode == 0 and len(spis) >= 20 and set(spis) == {"0x00003000"},
+              "dpdk-dumpcap on the WAN port sees ESP with SPI 0x3000 (rc %d, %d packets: %s %s)" % (p.returncode, len(spis), set(spis), p.stderr[-200:]))
+
         rc, out = dpctl("sa-add", "--spi", "0x3000", "--transform", "aes-gcm-128", "--key", key1)
         check(rc != 0 and "already installed" in out, "a duplicate SPI is refused: " + out.strip())
         rc, out = dpctl("sa-add", "--spi", "0x3001", "--transform", "aes-gcm-128", "--key", "0011")
