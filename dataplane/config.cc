@@ -1,8 +1,10 @@
 #include "dataplane/config.h"
 
+#include <arpa/inet.h>
 #include <sys/stat.h>
 
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include <yaml-cpp/yaml.h>
@@ -82,22 +84,33 @@ std::array<uint8_t, 6> get_mac(const YAML::Node& n, const std::string& field) {
 void check_keys(const YAML::Node& map, const std::string& where,
                 std::initializer_list<const char*> allowed) {
   if (!map.IsMap()) fail(map, where, "must be a mapping");
+  std::set<std::string> seen;  // yaml-cpp keeps duplicate keys; YAML forbids them
   for (const auto& kv : map) {
     const std::string k = kv.first.as<std::string>();
     bool ok = false;
     for (const char* a : allowed) ok = ok || k == a;
     if (!ok) fail(kv.first, where.empty() ? k : where + "." + k, "unknown field");
+    if (!seen.insert(k).second) {
+      fail(kv.first, where.empty() ? k : where + "." + k, "duplicate field");
+    }
   }
 }
 
 port_config parse_port(const YAML::Node& n, const std::string& where) {
-  check_keys(n, where, {"dev", "next_hop_mac", "mac", "mss_clamp"});
+  check_keys(n, where, {"dev", "next_hop_mac", "mac", "mss_clamp", "ip"});
   port_config p;
   if (!n["dev"]) fail(n, where + ".dev", "is required");
   p.dev = get<std::string>(n["dev"], where + ".dev");
   if (!n["next_hop_mac"]) fail(n, where + ".next_hop_mac", "is required");
   p.next_hop_mac = get_mac(n["next_hop_mac"], where + ".next_hop_mac");
   if (n["mac"]) p.mac = get_mac(n["mac"], where + ".mac");
+  if (n["ip"]) {
+    in_addr a{};
+    if (inet_pton(AF_INET, get<std::string>(n["ip"], where + ".ip").c_str(), &a) != 1) {
+      fail(n["ip"], where + ".ip", "is not an IPv4 address");
+    }
+    p.ip = a.s_addr;
+  }
   if (n["mss_clamp"]) {
     p.mss_clamp = static_cast<uint16_t>(get_uint(n["mss_clamp"], where + ".mss_clamp", 65535));
   }
@@ -133,6 +146,7 @@ static_sa_config parse_static(const YAML::Node& n) {
   if (s.spi < 256) fail(n["spi"], "static_group.spi", "SPIs 0..255 are reserved (RFC 4303)");
   if (!n["key"]) fail(n, "static_group.key", "is required");
   s.key = get_hex(n["key"], "static_group.key");
+  s.key_line = n["key"].Mark().line + 1;
   if (s.key.size() != std::size_t{t.key_len} + t.salt_len) {
     fail(n["key"], "static_group.key",
          std::string(t.name) + " needs " + std::to_string(t.key_len + t.salt_len) +
@@ -188,7 +202,7 @@ config parse_root(const YAML::Node& root) {
   if (!root["wan"]) fail(root, "wan", "is required");
   c.lan = parse_port(root["lan"], "lan");
   c.wan = parse_port(root["wan"], "wan");
-  if (c.lan.dev == c.wan.dev) fail(root["wan"], "wan.dev", "must differ from lan.dev");
+  if (c.lan.dev == c.wan.dev) fail(root["wan"]["dev"], "wan.dev", "must differ from lan.dev");
   if (root["mtu"]) c.mtu = static_cast<uint16_t>(get_uint(root["mtu"], "mtu", 9216));
   if (c.mtu < 576) fail(root["mtu"], "mtu", "must be at least 576");
   if (root["workers"]) {
@@ -260,7 +274,8 @@ std::optional<config> load_config(const std::string& path, std::string& error) {
   auto c = parse_config(text.str(), path, error);
   // Keys in a world-readable file are refused (issue: key hygiene).
   if (c && c->static_group && stat(path.c_str(), &st) == 0 && (st.st_mode & S_IROTH) != 0) {
-    error = path + ": holds keys but is world-readable; chmod o-r " + path;
+    error = path + ":" + std::to_string(c->static_group->key_line) +
+            ": static_group.key: the file is world-readable; chmod o-r " + path;
     return std::nullopt;
   }
   return c;

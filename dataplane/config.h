@@ -21,13 +21,15 @@ struct port_config {
   std::string dev;                        ///< ethdev name as EAL knows it, e.g. net_pcap0
   std::array<uint8_t, 6> next_hop_mac{};  ///< destination MAC of frames we send
   std::optional<std::array<uint8_t, 6>> mac;  ///< source MAC; default: the port's own
-  uint16_t mss_clamp = 0;                 ///< 0 = off
+  uint16_t mss_clamp = 0;                 ///< 0 = off; clamps TCP SYNs arriving on this port
+  uint32_t ip = 0;                        ///< our address on this port (network order), for ICMP
 };
 
 struct static_sa_config {
   crypto::transform_id transform = crypto::transform_id::aes_gcm_128;
   uint32_t spi = 0;
   std::vector<uint8_t> key;       ///< cipher key (GCM: key||salt)
+  int key_line = 0;               ///< line of `key:` in the file, for errors
   std::vector<uint8_t> auth_key;  ///< HMAC key
   replay_mode replay = replay_mode::time;
   uint32_t window = 4;            ///< seconds (time) or packets (counter)

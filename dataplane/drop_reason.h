@@ -18,6 +18,8 @@ enum class severity : uint8_t { info, warning, error };
   X(inner_policy_mismatch, warning, "", "decrypted packet matches no protect entry of its SA") \
   X(no_outbound_sa, warning, "", "policy says protect but no outbound SA is active")      \
   X(tx_full, warning, "", "transmit queue full")                                          \
+  X(too_big, info, "", "DF set and too big for the WAN MTU once encrypted (ICMP 3/4 sent)") \
+  X(frag_failed, warning, "", "fragmentation before encryption failed (no mbufs)")       \
   X(chained_mbuf, warning, "", "multi-segment mbuf; the ESP engine needs one segment")    \
   X(no_headroom, error, "", "not enough mbuf headroom for the outer headers")             \
   X(no_tailroom, error, "", "not enough mbuf tailroom for the ESP trailer and ICV")       \

@@ -176,7 +176,7 @@ int main(int argc, char** argv) {
       }
       w->esp->enabled = report.enabled;
       auto side = [&](uint16_t port, const port_config& pc) {
-        port_side s{port, i, {}, pc.next_hop_mac};
+        port_side s{port, i, {}, pc.next_hop_mac, pc.mss_clamp, pc.ip};
         if (pc.mac) {
           s.src_mac = *pc.mac;
         } else {
@@ -189,6 +189,7 @@ int main(int argc, char** argv) {
       w->lan = side(lan_port, cfg->lan);
       w->wan = side(wan_port, cfg->wan);
       w->idle_backoff = cfg->idle_backoff;
+      w->wan_mtu = cfg->mtu;
       w->state = &state;
       w->quit = &g_quit;
       w->clock_ns = monotonic_ns;

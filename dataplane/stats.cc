@@ -93,7 +93,9 @@ std::string format_ipsec_sa(const stats_view& v, const config& cfg) {
 std::string format_json(const stats_view& v) {
   std::ostringstream o;
   auto port = [&](const char* name, const port_counters& p) {
-    o << "\"" << name << "\":{\"rx\":" << p.rx << ",\"tx\":" << p.tx << ",\"drops\":";
+    o << "\"" << name << "\":{\"rx\":" << p.rx << ",\"tx\":" << p.tx
+      << ",\"fragmented\":" << p.fragmented << ",\"mss_clamped\":" << p.mss_clamped
+      << ",\"drops\":";
     drops_json(o, p.drops);
     o << "}";
   };

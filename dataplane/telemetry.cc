@@ -25,6 +25,8 @@ rte_tel_data* port_dict(const port_counters& p) {
   rte_tel_data_start_dict(d);
   rte_tel_data_add_dict_u64(d, "rx", p.rx);
   rte_tel_data_add_dict_u64(d, "tx", p.tx);
+  rte_tel_data_add_dict_u64(d, "fragmented", p.fragmented);
+  rte_tel_data_add_dict_u64(d, "mss_clamped", p.mss_clamped);
   add_drops(d, p.drops);
   return d;
 }

@@ -12,6 +12,7 @@
 
 #include "crypto/esp_decrypt.h"
 #include "crypto/esp_encrypt.h"
+#include "dataplane/mtu.h"
 #include "dataplane/pkt_meta.h"
 
 namespace gm::dataplane {
@@ -50,10 +51,12 @@ bool decrement_ttl(rte_mbuf* m) {
     return false;
   }
   --ip->time_to_live;
-  // RFC 1624 incremental update: TTL is the high byte of its 16-bit word.
-  uint32_t sum = static_cast<uint32_t>(rte_be_to_cpu_16(ip->hdr_checksum)) + 0x0100;
+  // RFC 1624 eqn. 3, HC' = ~(~HC + ~m + m'): TTL is the high byte of its 16-bit word, so
+  // ~m + m' = 0xfeff. (The RFC 1141 shortcut HC + 0x0100 turns a 0xfeff checksum into the
+  // non-canonical 0xffff instead of 0x0000.)
+  uint32_t sum = (~static_cast<uint32_t>(rte_be_to_cpu_16(ip->hdr_checksum)) & 0xffff) + 0xfeff;
   sum = (sum & 0xffff) + (sum >> 16);
-  ip->hdr_checksum = rte_cpu_to_be_16(static_cast<uint16_t>(sum));
+  ip->hdr_checksum = rte_cpu_to_be_16(static_cast<uint16_t>(~sum));
   return true;
 }
 
@@ -71,9 +74,61 @@ void send(const port_side& side, rte_mbuf** pkts, uint16_t n, port_counters& c) 
   }
 }
 
+// Packets that would exceed the WAN MTU once encrypted leave `run`: DF ones are dropped
+// with an ICMP "fragmentation needed" to their source (unless the SA clears DF); the rest
+// are fragmented before encryption, and the fragments encrypted and sent from here.
+uint16_t fit_mtu(worker& w, const crypto::esp_sa& sa, rte_mbuf** run, uint16_t n, uint64_t pt) {
+  port_counters& c = w.lan_counters;
+  uint16_t keep = 0;
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = run[i];
+    const uint32_t len = rte_pktmbuf_data_len(m);
+    if (len + crypto::esp_overhead(sa, len) <= w.wan_mtu) [[likely]] {
+      run[keep++] = m;
+      continue;
+    }
+    // Largest inner length whose encrypted size fits, whatever its padding.
+    const uint32_t room = w.wan_mtu - crypto::esp_overhead(sa, w.wan_mtu) -
+                          crypto::info(sa.keys.xf).block;
+    const auto* ip = rte_pktmbuf_mtod(m, const rte_ipv4_hdr*);
+    const bool df = (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)) != 0;
+    if (df && sa.df != crypto::df_mode::clear) {
+      if (w.lan.ip != 0) {
+        rte_mbuf* icmp = icmp_frag_needed(m, static_cast<uint16_t>(room), w.lan.ip, m->pool);
+        if (icmp != nullptr) send(w.lan, &icmp, 1, c);
+      }
+      drop(m, drop_reason::too_big, c);
+      continue;
+    }
+    if (df) {
+      // DF clear on this SA: the inner DF is overridden, as IOS does with df-bit clear.
+      auto* wip = rte_pktmbuf_mtod(m, rte_ipv4_hdr*);
+      wip->fragment_offset &= rte_cpu_to_be_16(static_cast<uint16_t>(~RTE_IPV4_HDR_DF_FLAG));
+      wip->hdr_checksum = 0;
+      wip->hdr_checksum = rte_ipv4_cksum(wip);
+    }
+    rte_mbuf* frags[rx_burst];
+    const uint16_t nf = fragment_ipv4(m, static_cast<uint16_t>(room), m->pool, frags, rx_burst);
+    if (nf == 0) [[unlikely]] {
+      drop(m, drop_reason::frag_failed, c);
+      continue;
+    }
+    rte_pktmbuf_free(m);
+    ++c.fragmented;
+    const uint16_t good = crypto::esp_encrypt_burst(*w.esp, sa, frags, nf, pt);
+    if (sa.tbar) w.tbar.stats.output_packets += good;
+    for (uint16_t k = good; k < nf; ++k) rte_pktmbuf_free(frags[k]);
+    send(w.wan, frags, good, w.wan_counters);
+  }
+  return keep;
+}
+
 void lan_to_wan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, uint64_t now) {
   port_counters& c = w.lan_counters;
   n = strip_l2(pkts, n, c);
+  if (w.lan.mss_clamp != 0) {
+    for (uint16_t i = 0; i < n; ++i) c.mss_clamped += clamp_mss(pkts[i], w.lan.mss_clamp);
+  }
   uint32_t results[rx_burst];
   gs.acl->classify(pkts, n, results, false);
   rte_mbuf* out[rx_burst];
@@ -123,6 +178,7 @@ void lan_to_wan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, u
     if (sa == nullptr) [[unlikely]] {
       for (uint16_t k = 0; k < nrun; ++k) drop(run[k], drop_reason::no_outbound_sa, c);
     } else {
+      nrun = fit_mtu(w, *sa, run, nrun, pt);
       const uint16_t good = crypto::esp_encrypt_burst(*w.esp, *sa, run, nrun, pt);
       if (sa->tbar) w.tbar.stats.output_packets += good;
       for (uint16_t k = 0; k < good; ++k) out[nout++] = run[k];
@@ -174,6 +230,7 @@ void wan_to_lan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, u
         drop(m, drop_reason::ttl_expired, c);
         continue;
       }
+      if (w.wan.mss_clamp != 0) c.mss_clamped += clamp_mss(m, w.wan.mss_clamp);
       out[nout++] = m;
     }
   }
@@ -203,6 +260,8 @@ void wan_to_lan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, u
 port_counters& port_counters::operator+=(const port_counters& o) {
   rx += o.rx;
   tx += o.tx;
+  fragmented += o.fragmented;
+  mss_clamped += o.mss_clamped;
   for (std::size_t i = 0; i < drops.size(); ++i) drops[i] += o.drops[i];
   return *this;
 }

@@ -19,6 +19,8 @@ namespace gm::dataplane {
 struct alignas(64) port_counters {
   uint64_t rx = 0;
   uint64_t tx = 0;
+  uint64_t fragmented = 0;  ///< packets split before encryption to fit the WAN MTU
+  uint64_t mss_clamped = 0;
   std::array<uint64_t, drop_reason_count> drops{};
   port_counters& operator+=(const port_counters& o);
 };
@@ -28,6 +30,8 @@ struct port_side {
   uint16_t queue;
   std::array<uint8_t, 6> src_mac;
   std::array<uint8_t, 6> dst_mac;
+  uint16_t mss_clamp = 0;  ///< clamp TCP SYNs received on this port; 0 = off
+  uint32_t ip = 0;         ///< our address here (network order); 0 = send no ICMP
 };
 
 struct worker {
@@ -35,6 +39,7 @@ struct worker {
   port_side lan{};
   port_side wan{};
   bool idle_backoff = true;
+  uint16_t wan_mtu = 1500;
   std::unique_ptr<crypto::esp_lcore> esp;
   tbar::check_lcore tbar;
   port_counters lan_counters;  ///< rx on LAN, tx to LAN, drops on packets that came from LAN
