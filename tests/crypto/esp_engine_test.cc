@@ -46,7 +46,9 @@ rte_mbuf* to_mbuf(const bytes& b) {
   EXPECT_NE(m, nullptr);
   char* d = rte_pktmbuf_append(m, static_cast<uint16_t>(b.size()));
   EXPECT_NE(d, nullptr);
-  std::memcpy(d, b.data(), b.size());
+  if (!b.empty()) {
+    std::memcpy(d, b.data(), b.size());
+  }
   return m;
 }
 
