@@ -236,7 +236,14 @@ config parse_root(const YAML::Node& root) {
       }
     }
   }
-  if (root["static_group"]) c.static_group = parse_static(root["static_group"]);
+  if (root["static_group"]) {
+    c.static_group = parse_static(root["static_group"]);
+    // Counter replay needs one sender sequence and one receiver window per SA.
+    if (c.static_group->replay == replay_mode::counter && c.workers != 1) {
+      fail(root["static_group"]["replay"], "static_group.replay",
+           "counter replay needs workers: 1 (sequence numbers are per lcore)");
+    }
+  }
   if (root["ring_prefix"]) c.ring_prefix = get<std::string>(root["ring_prefix"], "ring_prefix");
   return c;
 }

@@ -38,6 +38,7 @@ enum class severity : uint8_t { info, warning, error };
   X(bad_decrypted_ip, warning, "", "decrypted inner packet is not a well-formed IPv4")    \
   X(tbar_replay, warning, "%GDOI-4-TIMEBASED_REPLAY_FAILED",                              \
     "TBAR stamp outside the replay window")                                               \
+  X(counter_replay, warning, "", "ESP sequence number replayed or behind the window")     \
   X(tbar_missing, warning, "", "SA has time-based replay but the packet has no stamp")   \
   X(tbar_not_synced, warning, "", "no pseudotime from the KS yet (time sync error)")    \
   X(ecn_not_ect, info, "", "outer CE on a Not-ECT inner packet (RFC 6040)")               \

@@ -4,6 +4,8 @@
 
 #include <rte_memzone.h>
 
+#include "tbar/replay_window.h"
+
 namespace gm::dataplane {
 
 group_control::group_control(snapshot<group_state>& state, IMB_MGR* mgr,
@@ -91,9 +93,20 @@ int group_control::add_sa(const ctrl::sa_add_body& b, std::string& why) {
   sa->slot = _next_slot;
   sa->df = static_cast<crypto::df_mode>(b.df);
   sa->tbar = b.replay_mode == static_cast<uint8_t>(ctrl::replay::time);
-  _slots_used.set(_next_slot);
-  _next_slot = static_cast<uint16_t>((_next_slot + 1) % crypto::max_sa_slots);
-  _sas[b.spi] = {std::move(sa), b.policy_index, {b.replay_mode == 1, b.window}};
+  const bool counter = b.replay_mode == static_cast<uint8_t>(ctrl::replay::counter);
+  if (counter && _cfg.workers != 1) {
+    why = "counter replay needs one worker (sequence numbers are per lcore)";
+    return EINVAL;
+  }
+  if (counter && (b.window < 64 || b.window > tbar::replay_window::max_size)) {
+    why = "counter replay windows are 64..1024 packets";
+    return EINVAL;
+  }
+  const uint16_t slot = sa->slot;
+  _slots_used.set(slot);
+  _next_slot = static_cast<uint16_t>((slot + 1) % crypto::max_sa_slots);
+  _sas[b.spi] = {std::move(sa), b.policy_index, {b.replay_mode == 1, b.window},
+                 counter ? b.window : 0};
   return 0;
 }
 
@@ -228,6 +241,8 @@ void group_control::publish() {
     st->inbound.sas[st->inbound.count++] = e.sa.get();
     st->policy_index_by_slot[e.sa->slot] = e.policy_index;
     st->tbar_by_slot[e.sa->slot] = e.tbar;
+    st->counter_window_by_slot[e.sa->slot] = e.counter_window;
+    st->spi_by_slot[e.sa->slot] = e.sa->spi;
   }
   for (uint32_t i = 0; i < max_policy_index; ++i) {
     if (_outbound_spi[i] != 0) {

@@ -39,6 +39,7 @@ class group_control {
     std::shared_ptr<const crypto::esp_sa> sa;
     uint32_t policy_index;
     tbar::check_policy tbar;
+    uint32_t counter_window;  ///< packets; 0 unless counter-based replay
   };
 
   int add_sa(const ctrl::sa_add_body& b, std::string& why);

@@ -27,6 +27,9 @@ struct group_state {
   std::array<const crypto::esp_sa*, max_policy_index> outbound{};  ///< by ACE sa_index
   std::array<uint32_t, crypto::max_sa_slots> policy_index_by_slot{};
   std::array<tbar::check_policy, crypto::max_sa_slots> tbar_by_slot{};
+  /// Counter-based replay (two-GM groups): window in packets, 0 = off.
+  std::array<uint32_t, crypto::max_sa_slots> counter_window_by_slot{};
+  std::array<uint32_t, crypto::max_sa_slots> spi_by_slot{};
   std::shared_ptr<const classifier::acl_table> acl;
   tbar::pseudotime pseudotime;
   migration_mode migration = migration_mode::normal;

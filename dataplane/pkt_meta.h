@@ -14,6 +14,7 @@ namespace gm {
 struct pkt_meta {
   uint64_t pseudotime_ms;  ///< TBAR stamp of a decrypted packet (valid if has_tbar)
   uint32_t sender_id;      ///< TBAR sender id of a decrypted packet
+  uint32_t esp_seq;        ///< ESP sequence number of an inbound packet (counter replay)
   uint16_t sa_slot;        ///< SA that decrypted (or encrypted) the packet
   drop_reason reason;      ///< why the packet was dropped, when it was
   uint8_t has_tbar;        ///< 1 if the packet carried TBAR metadata

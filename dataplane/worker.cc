@@ -198,7 +198,15 @@ void wan_to_lan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, u
   rte_mbuf* clear[rx_burst];
   uint16_t nesp = 0, nclear = 0;
   for (uint16_t i = 0; i < n; ++i) {
-    if (rte_pktmbuf_mtod(pkts[i], const rte_ipv4_hdr*)->next_proto_id == ipproto_esp) {
+    const auto* ip = rte_pktmbuf_mtod(pkts[i], const rte_ipv4_hdr*);
+    if (ip->next_proto_id == ipproto_esp) {
+      // Kept for counter-based replay: the decrypt stage rewrites the packet.
+      const uint32_t ihl = (ip->version_ihl & 0xf) * 4u;
+      uint32_t seq = 0;
+      if (rte_pktmbuf_data_len(pkts[i]) >= ihl + 8) {
+        std::memcpy(&seq, rte_pktmbuf_mtod_offset(pkts[i], const uint8_t*, ihl + 4), 4);
+      }
+      meta(pkts[i])->esp_seq = rte_be_to_cpu_32(seq);
       esp[nesp++] = pkts[i];
     } else {
       clear[nclear++] = pkts[i];
@@ -220,6 +228,19 @@ void wan_to_lan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, u
     for (uint16_t k = 0; k < fresh; ++k) {
       rte_mbuf* m = esp[k];
       const uint16_t slot = meta(m)->sa_slot;
+      if (const uint32_t win = gs.counter_window_by_slot[slot]; win != 0) [[unlikely]] {
+        if (w.window_spi[slot] != gs.spi_by_slot[slot]) {
+          w.windows[slot] = tbar::replay_window(win);
+          w.window_spi[slot] = gs.spi_by_slot[slot];
+        }
+        // After the ICV verified (the decrypt stage), so forged numbers cannot move it.
+        if (!w.windows[slot].check(meta(m)->esp_seq)) {
+          ++w.esp->sa[slot].drops[static_cast<std::size_t>(drop_reason::counter_replay)];
+          rte_pktmbuf_free(m);
+          continue;
+        }
+        w.windows[slot].update(meta(m)->esp_seq);
+      }
       if (classifier::result::act(results[k]) != classifier::action::protect ||
           classifier::result::sa(results[k]) != gs.policy_index_by_slot[slot]) [[unlikely]] {
         ++w.esp->sa[slot].drops[static_cast<std::size_t>(drop_reason::inner_policy_mismatch)];

@@ -13,6 +13,7 @@
 #include "dataplane/group_state.h"
 #include "dataplane/snapshot.h"
 #include "tbar/check.h"
+#include "tbar/replay_window.h"
 
 namespace gm::dataplane {
 
@@ -42,6 +43,10 @@ struct worker {
   uint16_t wan_mtu = 1500;
   std::unique_ptr<crypto::esp_lcore> esp;
   tbar::check_lcore tbar;
+  /// Counter-based replay windows by SA slot, with the SPI each belongs to (a reused
+  /// slot starts a fresh window). Only meaningful with one worker: see config.
+  std::array<tbar::replay_window, crypto::max_sa_slots> windows{};
+  std::array<uint32_t, crypto::max_sa_slots> window_spi{};
   port_counters lan_counters;  ///< rx on LAN, tx to LAN, drops on packets that came from LAN
   port_counters wan_counters;
   uint64_t idle_sleeps = 0;
