@@ -159,6 +159,10 @@ def main():
         check(dp.returncode == 0, "gm-dataplane exits cleanly on SIGINT (rc %s)" % dp.returncode)
         check("#pkts encaps:" in out, "and prints show crypto ipsec sa")
         subprocess.run(["rm", "-rf", tmp, "/var/run/dpdk/" + PREFIX])
+        # A primary killed before cleanup leaves its hugepage files behind: remove ours.
+        for name in os.listdir("/dev/hugepages"):
+            if name.startswith(PREFIX + "map_"):
+                os.unlink(os.path.join("/dev/hugepages", name))
     rc, out = subprocess.run([DPCTL, "--file-prefix", PREFIX + "x", "--", "flush"],
                              capture_output=True, text=True, timeout=30).returncode, ""
     check(rc != 0, "gm-dpctl without a running data plane fails")
