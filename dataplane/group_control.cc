@@ -58,7 +58,7 @@ int group_control::add_sa(const ctrl::sa_add_body& b, std::string& why) {
     why = "transform " + std::string(crypto::info(xf).name) + " failed its self-test";
     return ENOTSUP;
   }
-  if (b.spi < 256) {
+  if (b.spi == 0) {
     why = "SPI " + std::to_string(b.spi) + " is reserved";
     return EINVAL;
   }

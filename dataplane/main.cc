@@ -41,6 +41,7 @@ void on_signal(int) { g_quit = true; }
 struct options {
   std::string config;
   long exit_when_idle_ms = 0;
+  double duration_s = 0;
   std::string stats_json;
 };
 
@@ -48,6 +49,7 @@ bool parse_options(int argc, char** argv, options& o) {
   static const option longopts[] = {{"config", required_argument, nullptr, 'c'},
                                     {"exit-when-idle-ms", required_argument, nullptr, 'i'},
                                     {"stats-json", required_argument, nullptr, 's'},
+                                    {"duration-s", required_argument, nullptr, 'd'},
                                     {nullptr, 0, nullptr, 0}};
   optind = 1;
   int c;
@@ -56,6 +58,7 @@ bool parse_options(int argc, char** argv, options& o) {
       case 'c': o.config = optarg; break;
       case 'i': o.exit_when_idle_ms = std::stol(optarg); break;
       case 's': o.stats_json = optarg; break;
+      case 'd': o.duration_s = std::stod(optarg); break;
       default: return false;
     }
   }
@@ -110,7 +113,7 @@ int main(int argc, char** argv) {
   if (!parse_options(static_cast<int>(ours.size()), ours.data(), opt)) {
     std::fprintf(stderr,
                  "usage: gm-dataplane [EAL args] -- --config FILE [--exit-when-idle-ms N] "
-                 "[--stats-json FILE]\n");
+                 "[--duration-s S] [--stats-json FILE]\n");
     return 2;
   }
   std::string err;
@@ -222,6 +225,7 @@ int main(int argc, char** argv) {
     }
     std::fprintf(stderr, "gm-dataplane: %u worker(s) forwarding %s <-> %s\n", cfg->workers,
                  cfg->lan.dev.c_str(), cfg->wan.dev.c_str());
+    const uint64_t started_ns = monotonic_ns();
     uint64_t loops = 0;
     uint64_t last_rx = 0;
     uint64_t last_change_ns = monotonic_ns();
@@ -241,6 +245,9 @@ int main(int argc, char** argv) {
       if (++loops % 10 == 0) {
         refresh_telemetry(workers, *state.read());
       }
+      if (opt.duration_s > 0 && monotonic_ns() - started_ns >= opt.duration_s * 1e9) {
+        g_quit = true;
+      }
       if (opt.exit_when_idle_ms > 0) {
         uint64_t rx = 0;
         for (auto& w : workers) rx += w->lan_counters.rx + w->wan_counters.rx;
@@ -254,7 +261,8 @@ int main(int argc, char** argv) {
       }
     }
     rte_eal_mp_wait_lcore();
-    const stats_view view = collect(workers, *state.read());
+    stats_view view = collect(workers, *state.read());
+    view.elapsed_s = static_cast<double>(monotonic_ns() - started_ns) / 1e9;
     std::fputs(format_ipsec_sa(view, *cfg).c_str(), stdout);
     if (!opt.stats_json.empty()) {
       std::ofstream(opt.stats_json) << format_json(view);

@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include <rte_cycles.h>
+
 namespace gm::dataplane {
 
 namespace {
@@ -36,6 +38,7 @@ stats_view collect_one(const worker& w, const group_state& gs) {
   v.no_sa = w.esp->no_sa;
   v.replay = w.tbar.stats;
   v.idle_sleeps = w.idle_sleeps;
+  v.cycles = w.cycles;
   return v;
 }
 
@@ -53,6 +56,7 @@ stats_view collect(const std::vector<std::unique_ptr<worker>>& workers, const gr
     total.no_sa += v.no_sa;
     total.replay += v.replay;
     total.idle_sleeps += v.idle_sleeps;
+    for (std::size_t i = 0; i < v.cycles.size(); ++i) total.cycles[i] += v.cycles[i];
   }
   return total;
 }
@@ -110,7 +114,12 @@ std::string format_json(const stats_view& v) {
     << ",\"input_error_packets\":" << v.replay.input_error_packets
     << ",\"time_sync_errors\":" << v.replay.time_sync_errors
     << ",\"max_time_delta_ms\":" << v.replay.max_time_delta_ms << "}";
-  o << ",\"idle_sleeps\":" << v.idle_sleeps << ",\"sas\":[";
+  o << ",\"idle_sleeps\":" << v.idle_sleeps << ",\"elapsed_s\":" << v.elapsed_s
+    << ",\"tsc_hz\":" << rte_get_tsc_hz() << ",\"cycles\":{";
+  for (std::size_t i = 0; i < v.cycles.size(); ++i) {
+    o << (i ? "," : "") << "\"" << stage_names[i] << "\":" << v.cycles[i];
+  }
+  o << "},\"sas\":[";
   for (std::size_t i = 0; i < v.sas.size(); ++i) {
     const auto& s = v.sas[i];
     const auto& c = s.counters;

@@ -28,6 +28,8 @@ struct stats_view {
   tbar::replay_stats replay;
   std::vector<sa_view> sas;
   uint64_t idle_sleeps = 0;
+  stage_cycles cycles{};
+  double elapsed_s = 0;  ///< forwarding time (set by the caller)
 };
 
 /// One worker's counters for the SAs of `gs`.

@@ -125,12 +125,16 @@ uint16_t fit_mtu(worker& w, const crypto::esp_sa& sa, rte_mbuf** run, uint16_t n
 
 void lan_to_wan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, uint64_t now) {
   port_counters& c = w.lan_counters;
+  uint64_t t = rte_rdtsc();
   n = strip_l2(pkts, n, c);
   if (w.lan.mss_clamp != 0) {
     for (uint16_t i = 0; i < n; ++i) c.mss_clamped += clamp_mss(pkts[i], w.lan.mss_clamp);
   }
+  w.charge(stage::parse, t);
+  t = rte_rdtsc();
   uint32_t results[rx_burst];
   gs.acl->classify(pkts, n, results, false);
+  w.charge(stage::classify, t);
   rte_mbuf* out[rx_burst];
   uint16_t nout = 0;
   // Per policy index, the packets to protect; GETVPN groups usually have one TEK.
@@ -178,8 +182,10 @@ void lan_to_wan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, u
     if (sa == nullptr) [[unlikely]] {
       for (uint16_t k = 0; k < nrun; ++k) drop(run[k], drop_reason::no_outbound_sa, c);
     } else {
+      const uint64_t te = rte_rdtsc();
       nrun = fit_mtu(w, *sa, run, nrun, pt);
       const uint16_t good = crypto::esp_encrypt_burst(*w.esp, *sa, run, nrun, pt);
+      w.charge(stage::encrypt, te);
       if (sa->tbar) w.tbar.stats.output_packets += good;
       for (uint16_t k = 0; k < good; ++k) out[nout++] = run[k];
       for (uint16_t k = good; k < nrun; ++k) {
@@ -188,11 +194,14 @@ void lan_to_wan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, u
     }
     while (i < nprot && prot_idx[i] == UINT32_MAX) ++i;
   }
+  t = rte_rdtsc();
   send(w.wan, out, nout, w.wan_counters);
+  w.charge(stage::tx, t);
 }
 
 void wan_to_lan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, uint64_t now) {
   port_counters& c = w.wan_counters;
+  uint64_t t = rte_rdtsc();
   n = strip_l2(pkts, n, c);
   rte_mbuf* esp[rx_burst];
   rte_mbuf* clear[rx_burst];
@@ -212,10 +221,14 @@ void wan_to_lan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, u
       clear[nclear++] = pkts[i];
     }
   }
+  w.charge(stage::parse, t);
   rte_mbuf* out[rx_burst];
   uint16_t nout = 0;
   if (nesp > 0) {
+    t = rte_rdtsc();
     uint16_t good = crypto::esp_decrypt_burst(*w.esp, gs.inbound.lookup(), esp, nesp);
+    w.charge(stage::decrypt, t);
+    t = rte_rdtsc();
     for (uint16_t k = good; k < nesp; ++k) rte_pktmbuf_free(esp[k]);  // counted per SA
     const uint16_t fresh =
         tbar::check_burst(w.tbar, gs.pseudotime, gs.tbar_by_slot.data(), esp, good, now);
@@ -254,6 +267,7 @@ void wan_to_lan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, u
       if (w.wan.mss_clamp != 0) c.mss_clamped += clamp_mss(m, w.wan.mss_clamp);
       out[nout++] = m;
     }
+    w.charge(stage::replay_policy, t);
   }
   if (nclear > 0) {
     uint32_t results[rx_burst];
@@ -273,7 +287,9 @@ void wan_to_lan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, u
       }
     }
   }
+  t = rte_rdtsc();
   send(w.lan, out, nout, w.lan_counters);
+  w.charge(stage::tx, t);
 }
 
 }  // namespace
@@ -298,8 +314,10 @@ uint16_t worker::poll_once() {
   rte_mbuf* pkts[rx_burst];
   uint16_t total = 0;
   const uint64_t now = clock_ns();
+  uint64_t t = rte_rdtsc();
   uint16_t n = rte_eth_rx_burst(lan.port, lan.queue, pkts, rx_burst);
   if (n > 0) {
+    charge(stage::rx, t);
     lan_counters.rx += n;
     total += n;
     if (gs == nullptr) {
@@ -308,8 +326,10 @@ uint16_t worker::poll_once() {
       lan_to_wan(*this, *gs, pkts, n, now);
     }
   }
+  t = rte_rdtsc();
   n = rte_eth_rx_burst(wan.port, wan.queue, pkts, rx_burst);
   if (n > 0) {
+    charge(stage::rx, t);
     wan_counters.rx += n;
     total += n;
     if (gs == nullptr) {

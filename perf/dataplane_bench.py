@@ -1,0 +1,177 @@
+#!/usr/bin/python3
+"""Whole-data-plane benchmark: gm-dataplane on ONE worker lcore, fed by net_pcap with
+infinite_rx (the same frames DPDK's ipsec-secgw anchor replays: shared/bench's
+gen_pcap.py), writing to net_null. Prints Mpps, Gbps and cycles/packet per stage for
+encrypt and decrypt, per transform, size (64/512/1420/imix) and ACL size (1/100/10000
+ACEs), and writes JSON. --secgw also runs shared/bench/secgw-anchor/run.sh for the same
+cells in the same sitting and prints the ratio.
+
+  perf/dataplane_bench.py [--seconds 4] [--algos "aes-128-gcm aes-128-cbc-sha1 3des-cbc-sha1"]
+      [--sizes "64 512 1420 imix"] [--dirs "encrypt decrypt"] [--aces "1 100 10000"]
+      [--json perf/results/dataplane.json] [--secgw]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(HERE)
+BENCH = os.path.join(TOP, "..", "shared", "bench")
+GEN = os.path.join(BENCH, "secgw-anchor", "gen_pcap.py")
+DP = os.path.join(TOP, "build", "dataplane", "gm-dataplane")
+
+# The keys and SPI gen_pcap.py uses for its ESP frames (secgw's SA 10).
+KEYS = {
+    "aes-128-gcm": ("aes-gcm-128", "2b7e151628aed2a6abf7158809cf4f3cdeadbeef", None),
+    "aes-128-cbc-sha1": ("aes-cbc-128-sha1", "2b7e151628aed2a6abf7158809cf4f3c",
+                         "0102030405060708090a0b0c0d0e0f1011121314"),
+    "3des-cbc-sha1": ("3des-cbc-sha1", "0123456789abcdeff1e0d3c2b5a49786fedcba9876543210",
+                      "0102030405060708090a0b0c0d0e0f1011121314"),
+}
+IMIX = [(64, 7), (594, 4), (1518, 1)]
+
+
+def frames_pcap(tmp, algo, direction, size):
+    out = os.path.join(tmp, "in-%s-%s-%s.pcap" % (algo, direction, size))
+    if os.path.exists(out):
+        return out
+    if size != "imix":
+        subprocess.run([sys.executable, GEN, "--algo", algo, "--dir", direction, "--size",
+                        str(size), "-o", out], check=True, capture_output=True)
+        return out
+    from scapy.all import rdpcap, wrpcap
+    parts = {s: rdpcap(frames_pcap(tmp, algo, direction, s)) for s, _ in IMIX}
+    mix = []
+    for i in range(256):
+        for s, weight in IMIX:
+            mix.extend([parts[s][i % len(parts[s])]] * weight)
+    wrpcap(out, mix)
+    return out
+
+
+def config(tmp, algo, aces, direction):
+    name, key, auth = KEYS[algo]
+    lines = ["lan: {dev: %s, next_hop_mac: \"02:00:00:00:0a:01\"}" %
+             ("net_pcap0" if direction == "encrypt" else "net_null0"),
+             "wan: {dev: %s, next_hop_mac: \"02:00:00:00:0b:01\"}" %
+             ("net_null1" if direction == "encrypt" else "net_pcap1"),
+             "idle_backoff: false", "mtu: 9000", "static_group:", "  transform: %s" % name,
+             "  spi: 10", "  key: \"%s\"" % key, "  replay: none", "  acl:"]
+    if auth:
+        lines.insert(-2, "  auth_key: \"%s\"" % auth)
+    # aces-1 entries that never match the benchmark traffic, then the protect entry.
+    for i in range(aces - 1):
+        lines.append("    - deny udp host 192.0.%d.%d any" % (i // 250, 1 + i % 250))
+    lines.append("    - permit ip any any")
+    path = os.path.join(tmp, "gm-%s-%d-%s.yaml" % (algo, aces, direction))
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    os.chmod(path, 0o600)
+    return path
+
+
+def memory_args():
+    try:
+        with open("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages") as f:
+            if int(f.read()) >= 256 and os.path.ismount("/dev/hugepages"):
+                return ["-m", "512"]
+    except OSError:
+        pass
+    return ["--no-huge", "-m", "1024"]
+
+
+def run_cell(tmp, algo, direction, size, aces, seconds):
+    pcap = frames_pcap(tmp, algo, direction, size)
+    stats = os.path.join(tmp, "stats.json")
+    if direction == "encrypt":
+        ports = ["--vdev", "net_pcap0,rx_pcap=%s,infinite_rx=1" % pcap,
+                 "--vdev", "net_null1,no-rx=1"]
+    else:
+        ports = ["--vdev", "net_null0,no-rx=1",
+                 "--vdev", "net_pcap1,rx_pcap=%s,infinite_rx=1" % pcap]
+    cmd = [DP, "-l", "0,1", "--no-pci", "--file-prefix", "gmbench%d" % os.getpid(),
+           "--log-level=*:error"] + memory_args() + ports + [
+        "--", "--config", config(tmp, algo, aces, direction), "--duration-s", str(seconds),
+        "--stats-json", stats]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 120)
+    if p.returncode != 0:
+        raise SystemExit("gm-dataplane failed:\n" + p.stdout[-2000:] + p.stderr[-2000:])
+    with open(stats) as f:
+        st = json.load(f)
+    sa = st["sas"][0]
+    pkts = sa["encaps"] if direction == "encrypt" else sa["decaps"]
+    drops = sum(sa["drops"].values()) + sum(st["lan"]["drops"].values()) + \
+        sum(st["wan"]["drops"].values())
+    frame_bytes = frames_bits = None
+    from scapy.all import rdpcap
+    frames = rdpcap(pcap)
+    clear_sizes = [int(size)] * len(frames) if size != "imix" else None
+    avg = (sum(len(f) for f in frames) / len(frames)) if clear_sizes is None else int(size)
+    if size == "imix":
+        avg = sum(s * w for s, w in IMIX) / sum(w for _, w in IMIX)
+    mpps = pkts / st["elapsed_s"] / 1e6
+    cyc = {k: v / pkts for k, v in st["cycles"].items()} if pkts else {}
+    return {"algo": algo, "dir": direction, "size": size, "aces": aces, "mpps": mpps,
+            "gbps": mpps * avg * 8 / 1e3, "pkts": pkts, "drops": drops,
+            "cycles_per_pkt": sum(cyc.values()), "stage_cycles_per_pkt": cyc,
+            "tsc_hz": st["tsc_hz"]}
+
+
+def secgw(algo, direction, size):
+    run = os.path.join(BENCH, "secgw-anchor", "run.sh")
+    out = tempfile.mktemp(suffix=".json")
+    subprocess.run(["bash", run, "-a", algo, "-x", direction, "-s", str(size), "-o", out],
+                   check=True, capture_output=True, timeout=1800)
+    with open(out) as f:
+        rows = json.load(f)
+    return max((r["mpps"] or 0) for r in rows)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=4)
+    ap.add_argument("--algos", default="aes-128-gcm aes-128-cbc-sha1 3des-cbc-sha1")
+    ap.add_argument("--sizes", default="64 512 1420 imix")
+    ap.add_argument("--dirs", default="encrypt decrypt")
+    ap.add_argument("--aces", default="1 100 10000")
+    ap.add_argument("--json", default=os.path.join(HERE, "results", "dataplane.json"))
+    ap.add_argument("--secgw", action="store_true")
+    a = ap.parse_args()
+    if not os.path.exists(GEN):
+        raise SystemExit("needs %s (the shared bench generator)" % GEN)
+    tmp = tempfile.mkdtemp(prefix="gm-dpbench-")
+    model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
+                  if l.startswith("model name")), "?")
+    print("gm-dataplane, 1 worker lcore, net_pcap infinite_rx -> net_null: %s" % model)
+    hdr = "%-17s %-7s %5s %6s %8s %8s %9s  %s" % ("algo", "dir", "size", "ACEs", "Mpps", "Gbps",
+                                                 "cyc/pkt", "per stage")
+    print(hdr)
+    results = []
+    for algo in a.algos.split():
+        for direction in a.dirs.split():
+            for size in a.sizes.split():
+                for aces in [int(x) for x in a.aces.split()]:
+                    r = run_cell(tmp, algo, direction, size, aces, a.seconds)
+                    if a.secgw and aces == int(a.aces.split()[0]) and size != "imix":
+                        r["secgw_mpps"] = secgw(algo, direction, size)
+                        r["ratio_vs_secgw"] = r["mpps"] / r["secgw_mpps"] if r["secgw_mpps"] else None
+                    results.append(r)
+                    stages = " ".join("%s=%.0f" % (k, v) for k, v in r["stage_cycles_per_pkt"].items()
+                                      if v >= 0.5)
+                    extra = ("  secgw %.2f Mpps, x%.2f" % (r["secgw_mpps"], r["ratio_vs_secgw"])
+                             if "secgw_mpps" in r and r["ratio_vs_secgw"] else "")
+                    print("%-17s %-7s %5s %6d %8.2f %8.2f %9.0f  %s%s" % (
+                        algo, direction, size, aces, r["mpps"], r["gbps"], r["cycles_per_pkt"],
+                        stages, extra), flush=True)
+    os.makedirs(os.path.dirname(a.json), exist_ok=True)
+    with open(a.json, "w") as f:
+        json.dump({"cpu": model, "results": results}, f, indent=1)
+    print("JSON: " + a.json)
+    subprocess.run(["rm", "-rf", tmp])
+
+
+if __name__ == "__main__":
+    main()
