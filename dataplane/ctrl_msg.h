@@ -21,7 +21,8 @@ enum class msg_type : uint16_t {
   flush = 6,                ///< remove every SA and the policy (clear crypto gdoi)
   // data plane -> control
   ack = 100,                ///< result of a request, matched by seq
-  event_unknown_spi = 101,  ///< ESP with an SPI we do not have
+  event_unknown_spi = 101,  ///< ESP with an SPI we do not have (rate-limited per lcore)
+  event_tbar_fail = 102,    ///< a sampled TBAR failure (%GDOI-4-TIMEBASED_REPLAY_FAILED)
 };
 
 enum class replay : uint8_t { none = 0, time = 1, counter = 2 };
@@ -81,6 +82,13 @@ struct unknown_spi_body {
   uint32_t dst;
 };
 
+struct tbar_fail_body {
+  uint64_t my_pt_ms;
+  uint64_t peer_pt_ms;
+  uint32_t window_ms;
+  uint32_t src;  ///< network order
+};
+
 struct alignas(8) msg {
   msg_type type;
   uint16_t version;
@@ -92,6 +100,7 @@ struct alignas(8) msg {
     pseudotime_body pt;
     ack_body ack;
     unknown_spi_body unknown_spi;
+    tbar_fail_body tbar_fail;
   } u;
 
   /// Wipes key bytes once a message has been consumed.

@@ -14,7 +14,9 @@ rings rings::create(const std::string& prefix, std::string& error) {
                                  SOCKET_ID_ANY, RING_F_SC_DEQ);
   r.from_dp = rte_ring_create_elem((prefix + "_from_dp").c_str(), sizeof(msg), ring_size,
                                    SOCKET_ID_ANY, RING_F_SC_DEQ);
-  if (r.to_dp == nullptr || r.from_dp == nullptr) {
+  r.events = rte_ring_create_elem((prefix + "_events").c_str(), sizeof(msg), ring_size,
+                                  SOCKET_ID_ANY, RING_F_SC_DEQ);
+  if (r.to_dp == nullptr || r.from_dp == nullptr || r.events == nullptr) {
     error = "cannot create control rings '" + prefix + "_*': " + rte_strerror(rte_errno);
   }
   return r;
@@ -24,7 +26,8 @@ rings rings::lookup(const std::string& prefix, std::string& error) {
   rings r;
   r.to_dp = rte_ring_lookup((prefix + "_to_dp").c_str());
   r.from_dp = rte_ring_lookup((prefix + "_from_dp").c_str());
-  if (r.to_dp == nullptr || r.from_dp == nullptr) {
+  r.events = rte_ring_lookup((prefix + "_events").c_str());
+  if (r.to_dp == nullptr || r.from_dp == nullptr || r.events == nullptr) {
     error = "control rings '" + prefix + "_*' not found: is gm-dataplane running with the same "
             "--file-prefix?";
   }
@@ -42,6 +45,13 @@ bool rings::send_from_dp(const msg& m) const {
 }
 bool rings::recv_from_dp(msg& m) const {
   return rte_ring_sc_dequeue_elem(from_dp, &m, sizeof(msg)) == 0;
+}
+
+bool rings::send_event(const msg& m) const {
+  return rte_ring_mp_enqueue_elem(events, const_cast<msg*>(&m), sizeof(msg)) == 0;
+}
+bool rings::recv_event(msg& m) const {
+  return rte_ring_sc_dequeue_elem(events, &m, sizeof(msg)) == 0;
 }
 
 }  // namespace gm::ctrl

@@ -11,6 +11,8 @@
 //                               ("permit@2 ..." for index 2)
 //     pseudotime --ms N [--window-ms W]
 //     flush
+//     events --seconds S        print unknown-SPI and TBAR-failure events as they come
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -40,7 +42,7 @@ int usage() {
                "  sa-add --spi N --transform T --key HEX [--auth-key HEX] [--policy-index I]\n"
                "         [--replay time|counter|none] [--window N] [--df copy|set|clear]\n"
                "  activate --spi N | sa-del --spi N | policy --file F |\n"
-               "  pseudotime --ms N [--window-ms W] | flush\n");
+               "  pseudotime --ms N [--window-ms W] | flush | events --seconds S\n");
   return 2;
 }
 
@@ -139,6 +141,37 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "gm-dpctl: %s\n", err.c_str());
     rte_eal_cleanup();
     return 1;
+  }
+  if (cmd == "events") {
+    const auto until = std::chrono::steady_clock::now() +
+                       std::chrono::milliseconds(static_cast<long>(
+                           1000 * std::stod(opt.count("seconds") ? opt["seconds"] : "5")));
+    unsigned count = 0;
+    while (std::chrono::steady_clock::now() < until) {
+      ctrl::msg ev{};
+      if (!rings.recv_event(ev)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        continue;
+      }
+      ++count;
+      char src[INET_ADDRSTRLEN] = "?", dst[INET_ADDRSTRLEN] = "?";
+      if (ev.type == ctrl::msg_type::event_unknown_spi) {
+        inet_ntop(AF_INET, &ev.u.unknown_spi.src, src, sizeof src);
+        inet_ntop(AF_INET, &ev.u.unknown_spi.dst, dst, sizeof dst);
+        std::printf("%%CRYPTO-4-RECVD_PKT_INV_SPI: spi 0x%X src %s dst %s\n",
+                    ev.u.unknown_spi.spi, src, dst);
+      } else if (ev.type == ctrl::msg_type::event_tbar_fail) {
+        inet_ntop(AF_INET, &ev.u.tbar_fail.src, src, sizeof src);
+        std::printf("%%GDOI-4-TIMEBASED_REPLAY_FAILED: src %s my_pseudotime %.2f secs, "
+                    "peer_pseudotime %.2f secs, replay_window %u secs\n",
+                    src, ev.u.tbar_fail.my_pt_ms / 1000.0, ev.u.tbar_fail.peer_pt_ms / 1000.0,
+                    ev.u.tbar_fail.window_ms / 1000);
+      }
+      std::fflush(stdout);
+    }
+    std::printf("%u events\n", count);
+    rte_eal_cleanup();
+    return 0;
   }
   ctrl::msg m{};
   m.version = ctrl::msg_version;

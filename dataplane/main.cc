@@ -216,6 +216,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "gm-dataplane: %s\n", err.c_str());
       break;
     }
+    for (auto& w : workers) w->events = &rings;
     telemetry::register_endpoints();
     rte_pdump_init();  // lets dpdk-dumpcap / dpdk-pdump capture both ports
     unsigned lcore = rte_get_next_lcore(-1, 1, 0);

@@ -123,6 +123,35 @@ uint16_t fit_mtu(worker& w, const crypto::esp_sa& sa, rte_mbuf** run, uint16_t n
   return keep;
 }
 
+// The control process re-registers when it sees ESP for an SPI of its group that it does
+// not have (IOS "GM error detection"); it learns of these from here.
+void report_unknown_spis(worker& w, rte_mbuf* const* bad, uint16_t n, uint64_t now) {
+  for (uint16_t i = 0; i < n; ++i) {
+    if (meta(bad[i])->reason != drop_reason::unknown_spi) continue;
+    const auto* ip = rte_pktmbuf_mtod(bad[i], const rte_ipv4_hdr*);
+    const uint32_t ihl = (ip->version_ihl & 0xf) * 4u;
+    uint32_t spi = 0;
+    std::memcpy(&spi, rte_pktmbuf_mtod_offset(bad[i], const uint8_t*, ihl), 4);
+    ctrl::msg m{};
+    m.type = ctrl::msg_type::event_unknown_spi;
+    m.version = ctrl::msg_version;
+    m.u.unknown_spi = {rte_be_to_cpu_32(spi), ip->src_addr, ip->dst_addr};
+    w.send_event(m, now);
+  }
+}
+
+void report_tbar_sample(worker& w, uint64_t now) {
+  const tbar::error_history& h = w.tbar.history;
+  if (h.size() == 0) return;
+  const tbar::error_sample& s = h.at(h.size() - 1);
+  if (s.when_ns != now) return;  // this burst's failure was suppressed by the rate limit
+  ctrl::msg m{};
+  m.type = ctrl::msg_type::event_tbar_fail;
+  m.version = ctrl::msg_version;
+  m.u.tbar_fail = {s.my_pt_ms, s.peer_pt_ms, s.window_ms, s.src};
+  w.send_event(m, now);
+}
+
 void lan_to_wan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, uint64_t now) {
   port_counters& c = w.lan_counters;
   uint64_t t = rte_rdtsc();
@@ -228,10 +257,18 @@ void wan_to_lan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, u
     t = rte_rdtsc();
     uint16_t good = crypto::esp_decrypt_burst(*w.esp, gs.inbound.lookup(), esp, nesp);
     w.charge(stage::decrypt, t);
+    if (w.events != nullptr) [[unlikely]] {
+      report_unknown_spis(w, esp + good, static_cast<uint16_t>(nesp - good), now);
+    }
     t = rte_rdtsc();
     for (uint16_t k = good; k < nesp; ++k) rte_pktmbuf_free(esp[k]);  // counted per SA
+    const uint64_t sampled_before = w.tbar.history.size() + w.tbar.history.suppressed();
     const uint16_t fresh =
         tbar::check_burst(w.tbar, gs.pseudotime, gs.tbar_by_slot.data(), esp, good, now);
+    if (w.events != nullptr &&
+        w.tbar.history.size() + w.tbar.history.suppressed() != sampled_before) [[unlikely]] {
+      report_tbar_sample(w, now);
+    }
     for (uint16_t k = fresh; k < good; ++k) {
       ++w.esp->sa[meta(esp[k])->sa_slot].drops[static_cast<std::size_t>(meta(esp[k])->reason)];
       rte_pktmbuf_free(esp[k]);
@@ -307,6 +344,21 @@ uint64_t monotonic_ns() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+void worker::send_event(const ctrl::msg& m, uint64_t now_ns) {
+  // Separate budgets, so a flood of one kind cannot hide the other.
+  const std::size_t k = m.type == ctrl::msg_type::event_unknown_spi ? 0 : 1;
+  if (now_ns - event_window_start_ns[k] >= 1'000'000'000ull) {
+    event_window_start_ns[k] = now_ns;
+    events_in_window[k] = 0;
+  }
+  if (events_in_window[k] >= max_events_per_s || !events->send_event(m)) {
+    ++events_suppressed;
+    return;
+  }
+  ++events_in_window[k];
+  ++events_sent;
 }
 
 uint16_t worker::poll_once() {

@@ -11,6 +11,7 @@
 #include <rte_cycles.h>
 
 #include "crypto/esp_lcore.h"
+#include "dataplane/ctrl_ring.h"
 #include "dataplane/drop_reason.h"
 #include "dataplane/group_state.h"
 #include "dataplane/snapshot.h"
@@ -72,6 +73,16 @@ struct worker {
   void charge(stage s, uint64_t since) { cycles[static_cast<std::size_t>(s)] += rte_rdtsc() - since; }
   snapshot<group_state>* state = nullptr;
   const std::atomic<bool>* quit = nullptr;
+
+  /// Where events for the control process go (unknown SPI, TBAR failures); may be null.
+  const ctrl::rings* events = nullptr;
+  uint64_t events_sent = 0;
+  uint64_t events_suppressed = 0;
+  std::array<uint64_t, 2> event_window_start_ns{};  ///< per event type
+  std::array<uint32_t, 2> events_in_window{};
+  /// At most this many events of each type per second per lcore reach the control process.
+  static constexpr uint32_t max_events_per_s = 10;
+  void send_event(const ctrl::msg& m, uint64_t now_ns);
 
   /// Reads the monotonic clock (ns); injected so tests can drive time.
   uint64_t (*clock_ns)() = nullptr;
