@@ -12,8 +12,9 @@ class replay_window {
  public:
   static constexpr uint32_t max_size = 1024;
 
+  replay_window() : replay_window(64) {}
   /// `size` is clamped to 64..1024 and rounded up to a multiple of 64.
-  explicit replay_window(uint32_t size = 64) {
+  explicit replay_window(uint32_t size) {
     size = size < 64 ? 64 : size > max_size ? max_size : size;
     _size = (size + 63) / 64 * 64;
   }

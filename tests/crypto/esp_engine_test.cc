@@ -15,6 +15,7 @@
 #include "crypto/esp_decrypt.h"
 #include "crypto/esp_encrypt.h"
 #include "tbar/metadata.h"
+#include "tests/esp_seal.h"
 #include "tests/test_eal.h"
 
 namespace gm::crypto {
@@ -219,22 +220,8 @@ bytes build_esp(esp_lcore& lc, const esp_sa& sa, const bytes& payload_with_trail
   reinterpret_cast<rte_esp_hdr*>(esp)->seq = rte_cpu_to_be_32(1);
   for (uint32_t i = 0; i < t.iv_len; ++i) esp[8 + i] = static_cast<uint8_t>(0xa0 + i);
   std::memcpy(esp + 8 + t.iv_len, payload_with_trailer.data(), payload_with_trailer.size());
-  alignas(16) uint8_t nonce[12];
-  std::memcpy(nonce, sa.keys.salt, 4);
-  std::memcpy(nonce + 4, esp + 8, 8);
-  crypto_op op{};
-  op.keys = &sa.keys;
-  op.buf = esp;
-  op.cipher_off = 8 + t.iv_len;
-  op.cipher_len = static_cast<uint32_t>(payload_with_trailer.size());
-  op.auth_len = 8 + t.iv_len + op.cipher_len;
-  op.aad = esp;
-  op.aad_len = 8;
-  op.iv = t.is_aead() ? nonce : esp + 8;
-  op.icv = esp + op.auth_len;
-  op.dir = direction::encrypt;
-  crypto_op* ops[1] = {&op};
-  EXPECT_EQ(lc.crypto().process(ops, 1), 1);
+  EXPECT_TRUE(test::seal_esp(lc.crypto(), sa, esp,
+                             static_cast<uint32_t>(payload_with_trailer.size())));
   return pkt;
 }
 

@@ -17,10 +17,12 @@
 #include "crypto/esp_decrypt.h"
 #include "crypto/esp_encrypt.h"
 #include "dataplane/pkt_meta.h"
+#include "tests/esp_seal.h"
 
 namespace {
 
 using namespace gm::crypto;
+namespace test = gm::test;
 
 struct world {
   rte_mempool* pool;
@@ -71,21 +73,7 @@ std::vector<uint8_t> valid_esp(world& w, const esp_sa& sa, const uint8_t* data, 
   uint8_t* esp = pkt.data() + 20;
   reinterpret_cast<rte_esp_hdr*>(esp)->spi = rte_cpu_to_be_32(sa.spi);
   std::memcpy(esp + 8 + t.iv_len, data, size < ct ? size : ct);
-  alignas(16) uint8_t nonce[12] = {};
-  std::memcpy(nonce, sa.keys.salt, 4);
-  crypto_op op{};
-  op.keys = &sa.keys;
-  op.buf = esp;
-  op.cipher_off = 8 + t.iv_len;
-  op.cipher_len = static_cast<uint32_t>(ct);
-  op.auth_len = 8 + t.iv_len + op.cipher_len;
-  op.aad = esp;
-  op.aad_len = 8;
-  op.iv = t.is_aead() ? nonce : esp + 8;
-  op.icv = esp + op.auth_len;
-  op.dir = direction::encrypt;
-  crypto_op* ops[1] = {&op};
-  w.lc->crypto().process(ops, 1);
+  test::seal_esp(w.lc->crypto(), sa, esp, static_cast<uint32_t>(ct));
   return pkt;
 }
 
