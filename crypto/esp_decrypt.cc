@@ -5,6 +5,7 @@
 #include <rte_byteorder.h>
 #include <rte_esp.h>
 #include <rte_ip.h>
+#include <rte_prefetch.h>
 
 #include "crypto/burst.h"
 #include "tbar/metadata.h"
@@ -18,6 +19,24 @@ constexpr uint8_t ipproto_esp = 50;
 constexpr uint8_t ipproto_ipip = 4;
 constexpr uint8_t ecn_mask = 0x3;
 constexpr uint8_t ecn_ce = 0x3;
+
+// Every pad block is a power of two, so the length check is a mask, not a division.
+constexpr bool blocks_are_powers_of_two() {
+  for (const auto& t : transform_table) {
+    if (t.block == 0 || (t.block & (t.block - 1)) != 0) {
+      return false;
+    }
+  }
+  return true;
+}
+static_assert(blocks_are_powers_of_two());
+
+// Single-segment trim (the stages check nb_segs first): rte_pktmbuf_trim() would walk to
+// the last segment through the mbuf's second cache line.
+inline void trim_one_seg(rte_mbuf* m, uint16_t len) {
+  m->data_len = static_cast<uint16_t>(m->data_len - len);
+  m->pkt_len -= len;
+}
 
 struct pending {
   rte_mbuf* m;
@@ -57,7 +76,7 @@ drop_reason prepare(esp_lcore& lc, const sa_lookup& lookup, rte_mbuf* m, crypto_
     return drop_reason::bad_length;
   }
   if (tl < len) {
-    rte_pktmbuf_trim(m, static_cast<uint16_t>(len - tl));  // Ethernet padding
+    trim_one_seg(m, static_cast<uint16_t>(len - tl));  // Ethernet padding
   }
   uint8_t* esp = rte_pktmbuf_mtod_offset(m, uint8_t*, ihl);
   const uint32_t spi = rte_be_to_cpu_32(reinterpret_cast<const rte_esp_hdr*>(esp)->spi);
@@ -76,7 +95,7 @@ drop_reason prepare(esp_lcore& lc, const sa_lookup& lookup, rte_mbuf* m, crypto_
     return drop_reason::bad_length;
   }
   const uint32_t ct_len = esp_len - fixed;
-  if (ct_len % t.block != 0) [[unlikely]] {
+  if ((ct_len & (t.block - 1u)) != 0) [[unlikely]] {
     return drop_reason::bad_length;
   }
   p.outer_ihl = ihl;
@@ -161,7 +180,7 @@ drop_reason finish(const pending& p, uint32_t& inner_bytes) {
     }
   }
   rte_pktmbuf_adj(m, static_cast<uint16_t>(p.outer_ihl + esp_hdr_len + t.iv_len + meta_len));
-  rte_pktmbuf_trim(m, static_cast<uint16_t>(pad + 2 + t.icv_len));
+  trim_one_seg(m, static_cast<uint16_t>(pad + 2 + t.icv_len));
   pm->sa_slot = sa.slot;
   inner_bytes = inner_len;
   return drop_reason::count;
@@ -172,7 +191,17 @@ uint16_t decrypt_chunk(esp_lcore& lc, const sa_lookup& lookup, rte_mbuf** pkts, 
   auto& s = lc.scratch;
   pending queued[max_burst];
   uint16_t nops = 0;
+  // A few packets ahead: the outer and ESP headers, and the mbuf's second line (meta()).
+  constexpr uint16_t prefetch_ahead = 4;
+  for (uint16_t i = 0; i < n && i < prefetch_ahead; ++i) {
+    rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
+    rte_prefetch0(&pkts[i]->cacheline1);
+  }
   for (uint16_t i = 0; i < n; ++i) {
+    if (i + prefetch_ahead < n) {
+      rte_prefetch0(rte_pktmbuf_mtod(pkts[i + prefetch_ahead], void*));
+      rte_prefetch0(&pkts[i + prefetch_ahead]->cacheline1);
+    }
     pending& p = queued[nops];
     const drop_reason r = prepare(lc, lookup, pkts[i], s.ops[nops], s.nonce[nops], p);
     if (r != drop_reason::count) [[unlikely]] {

@@ -5,6 +5,7 @@
 #include <rte_byteorder.h>
 #include <rte_esp.h>
 #include <rte_ip.h>
+#include <rte_prefetch.h>
 
 #include "crypto/burst.h"
 #include "tbar/metadata.h"
@@ -25,20 +26,94 @@ struct layout {
   uint32_t tail;  // pad + pad length + next header + ICV
 };
 
-layout plan(const esp_sa& sa, const transform_info& t, uint32_t inner_len) {
+// Every pad block is a power of two, so rounding up is a mask, not a division.
+constexpr bool blocks_are_powers_of_two() {
+  for (const auto& t : transform_table) {
+    if (t.block == 0 || (t.block & (t.block - 1)) != 0) {
+      return false;
+    }
+  }
+  return true;
+}
+static_assert(blocks_are_powers_of_two());
+
+// What prepare() needs from the SA and its transform, copied once per chunk into a local:
+// prepare()'s byte stores into packets may alias anything reached through a pointer, so
+// fields read through `sa`/`t` would be reloaded after every one of them.
+struct sa_consts {
+  const sa_keys* keys;
+  uint32_t mask;      // pad block - 1
+  uint32_t meta_len;  // TBAR metadata in the payload, or 0
+  uint32_t head;      // outer IP + ESP header + IV + TBAR metadata
+  uint32_t iv_len;
+  uint32_t icv_len;
+  uint32_t spi_be;
+  uint32_t sender_id;
+  uint16_t slot;
+  int16_t ttl;  // -1: copy the inner TTL
+  df_mode df;
+  bool gcm;
+  bool tbar;
+  uint8_t salt[4];
+};
+
+sa_consts consts_of(const esp_sa& sa, const esp_lcore* lc) {
+  const transform_info& t = info(sa.keys.xf);
+  sa_consts k;
+  k.keys = &sa.keys;
+  k.mask = t.block - 1u;
+  k.meta_len = sa.tbar ? tbar::metadata_len : 0;
+  k.head = outer_len + esp_hdr_len + t.iv_len + k.meta_len;
+  k.iv_len = t.iv_len;
+  k.icv_len = t.icv_len;
+  k.spi_be = rte_cpu_to_be_32(sa.spi);
+  k.sender_id = lc != nullptr ? lc->sender_id : 0;
+  k.slot = sa.slot;
+  k.ttl = sa.ttl;
+  k.df = sa.df;
+  k.gcm = t.cipher == IMB_CIPHER_GCM;
+  k.tbar = sa.tbar;
+  std::memcpy(k.salt, sa.keys.salt, sizeof(k.salt));
+  return k;
+}
+
+layout plan(const sa_consts& k, uint32_t inner_len) {
   layout l;
-  const uint32_t meta_len = sa.tbar ? tbar::metadata_len : 0;
-  const uint32_t payload = meta_len + inner_len;
-  l.padded = (payload + 2 + t.block - 1) / t.block * t.block;
+  const uint32_t payload = k.meta_len + inner_len;
+  l.padded = (payload + 2 + k.mask) & ~k.mask;
   l.pad = l.padded - payload - 2;
-  l.head = outer_len + esp_hdr_len + t.iv_len + meta_len;
-  l.tail = l.pad + 2 + t.icv_len;
+  l.head = k.head;
+  l.tail = l.pad + 2 + k.icv_len;
   return l;
 }
 
+// The outer header checksum (what rte_ipv4_cksum() gives) from the values being written,
+// not read back: loading the header right after its narrower stores stalls on store
+// forwarding. Host-order words; the one's-complement sum does not care about byte order.
+uint16_t outer_cksum(uint8_t tos, uint16_t total_len, uint16_t id, uint16_t frag, uint8_t ttl,
+                     uint32_t src, uint32_t dst) {
+  uint32_t sum = (uint32_t{RTE_IPV4_VHL_DEF} << 8 | tos) + total_len + id + frag +
+                 (uint32_t{ttl} << 8 | ipproto_esp) + (src >> 16) + (src & 0xffff) +
+                 (dst >> 16) + (dst & 0xffff);
+  sum = (sum >> 16) + (sum & 0xffff);
+  sum = (sum >> 16) + (sum & 0xffff);
+  return rte_cpu_to_be_16(static_cast<uint16_t>(~sum));
+}
+
+// Per-chunk state prepare() advances, kept in locals and written back to the lcore once:
+// the outer IP id, the SA's sequence number, and the CBC IVs computed together up front
+// (prepare() takes them in order; the chunk consumes only those taken, so the sequence is
+// the one next_cbc_iv() gives).
+struct chunk_state {
+  uint16_t ip_id;
+  uint32_t seq;
+  uint16_t cbc_used = 0;
+  uint8_t cbc_ivs[max_burst][16];
+};
+
 // Validates and prepares one packet; on success fills `op` and returns drop_reason::count.
-drop_reason prepare(esp_lcore& lc, const esp_sa& sa, const transform_info& t, rte_mbuf* m,
-                    crypto_op& op, uint8_t* nonce, uint64_t pt_ms, uint32_t& inner_len) {
+drop_reason prepare(esp_lcore& lc, const sa_consts& k, rte_mbuf* m, crypto_op& op,
+                    uint8_t* nonce, uint64_t pt_ms, uint32_t& inner_len, chunk_state& st) {
   if (m->nb_segs != 1) [[unlikely]] {
     return drop_reason::chained_mbuf;
   }
@@ -56,23 +131,24 @@ drop_reason prepare(esp_lcore& lc, const esp_sa& sa, const transform_info& t, rt
     return drop_reason::bad_inner_ip;
   }
   inner_len = tl;
-  const layout l = plan(sa, t, tl);
+  const layout l = plan(k, tl);
   if (rte_pktmbuf_headroom(m) < l.head) [[unlikely]] {
     return drop_reason::no_headroom;
   }
   if (rte_pktmbuf_tailroom(m) + (len - tl) < l.tail) [[unlikely]] {
     return drop_reason::no_tailroom;
   }
-  if (l.head + l.padded + t.icv_len > UINT16_MAX) [[unlikely]] {
+  if (l.head + l.padded + k.icv_len > UINT16_MAX) [[unlikely]] {
     return drop_reason::bad_inner_ip;
   }
-  uint8_t iv[16];
-  if (t.cipher == IMB_CIPHER_GCM) {
-    if (!lc.next_gcm_iv(iv)) [[unlikely]] {
+  alignas(8) uint8_t gcm_iv[8];
+  const uint8_t* iv = gcm_iv;
+  if (k.gcm) {
+    if (!lc.next_gcm_iv(gcm_iv)) [[unlikely]] {
       return drop_reason::iv_exhausted;
     }
-  } else if (t.iv_len != 0) {
-    lc.next_cbc_iv(iv, t.iv_len);
+  } else if (k.iv_len != 0) {
+    iv = st.cbc_ivs[st.cbc_used++];
   }
 
   // Inner fields first: the outer header is written into the headroom in front of them.
@@ -82,60 +158,70 @@ drop_reason prepare(esp_lcore& lc, const esp_sa& sa, const transform_info& t, rt
   const uint32_t src = in->src_addr;
   const uint32_t dst = in->dst_addr;
 
-  if (tl < len) {
-    rte_pktmbuf_trim(m, static_cast<uint16_t>(len - tl));  // Ethernet padding, not payload
-  }
-  auto* out = reinterpret_cast<rte_ipv4_hdr*>(rte_pktmbuf_prepend(m, static_cast<uint16_t>(l.head)));
-  auto* trailer = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(l.tail)));
+  // One segment (checked above): trim, prepend and append are plain field updates, without
+  // rte_pktmbuf_lastseg()'s walk over the mbuf's second cache line.
+  m->data_off = static_cast<uint16_t>(m->data_off - l.head);  // Ethernet padding dropped
+  m->data_len = static_cast<uint16_t>(l.head + tl + l.tail);
+  m->pkt_len = m->pkt_len - (len - tl) + l.head + l.tail;
+  auto* out = rte_pktmbuf_mtod(m, rte_ipv4_hdr*);
+  uint8_t* trailer = rte_pktmbuf_mtod_offset(m, uint8_t*, l.head + tl);
 
-  out->version_ihl = RTE_IPV4_VHL_DEF;
-  out->type_of_service = tos;
-  out->total_length = rte_cpu_to_be_16(static_cast<uint16_t>(l.head + l.padded + t.icv_len -
-                                                             (sa.tbar ? tbar::metadata_len : 0)));
-  out->packet_id = rte_cpu_to_be_16(lc.next_ip_id++);
-  switch (sa.df) {
+  const auto total_len = static_cast<uint16_t>(l.head + l.padded + k.icv_len - k.meta_len);
+  const uint16_t ip_id = st.ip_id++;
+  uint16_t frag;  // host order
+  switch (k.df) {
     case df_mode::copy:
-      out->fragment_offset = inner_df;
+      frag = rte_be_to_cpu_16(inner_df);
       break;
     case df_mode::set:
-      out->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+      frag = RTE_IPV4_HDR_DF_FLAG;
       break;
     case df_mode::clear:
-      out->fragment_offset = 0;
+    default:
+      frag = 0;
       break;
   }
-  out->time_to_live = sa.ttl < 0 ? ttl : static_cast<uint8_t>(sa.ttl);
+  const uint8_t out_ttl = k.ttl < 0 ? ttl : static_cast<uint8_t>(k.ttl);
+  out->version_ihl = RTE_IPV4_VHL_DEF;
+  out->type_of_service = tos;
+  out->total_length = rte_cpu_to_be_16(total_len);
+  out->packet_id = rte_cpu_to_be_16(ip_id);
+  out->fragment_offset = rte_cpu_to_be_16(frag);
+  out->time_to_live = out_ttl;
   out->next_proto_id = ipproto_esp;
   out->src_addr = src;
   out->dst_addr = dst;
-  out->hdr_checksum = 0;
-  out->hdr_checksum = rte_ipv4_cksum(out);
+  out->hdr_checksum = outer_cksum(tos, total_len, ip_id, frag, out_ttl, rte_be_to_cpu_32(src),
+                                  rte_be_to_cpu_32(dst));
 
   auto* esp = reinterpret_cast<rte_esp_hdr*>(out + 1);
-  esp->spi = rte_cpu_to_be_32(sa.spi);
-  esp->seq = rte_cpu_to_be_32(++lc.seq_out[sa.slot]);
+  esp->spi = k.spi_be;
+  esp->seq = rte_cpu_to_be_32(++st.seq);
   uint8_t* esp_bytes = reinterpret_cast<uint8_t*>(esp);
-  std::memcpy(esp_bytes + esp_hdr_len, iv, t.iv_len);
-  if (sa.tbar) {
-    tbar::encode(esp_bytes + esp_hdr_len + t.iv_len,
-                 {ipproto_ipip, pt_ms, lc.sender_id});
+  if (k.iv_len == 8) {  // fixed sizes: inline moves rather than a memcpy call
+    std::memcpy(esp_bytes + esp_hdr_len, iv, 8);
+  } else if (k.iv_len == 16) {
+    std::memcpy(esp_bytes + esp_hdr_len, iv, 16);
+  }
+  if (k.tbar) {
+    tbar::encode(esp_bytes + esp_hdr_len + k.iv_len, {ipproto_ipip, pt_ms, k.sender_id});
   }
   for (uint32_t i = 0; i < l.pad; ++i) {
     trailer[i] = static_cast<uint8_t>(i + 1);  // RFC 4303 default pad bytes
   }
   trailer[l.pad] = static_cast<uint8_t>(l.pad);
-  trailer[l.pad + 1] = sa.tbar ? tbar::esp_next_header : ipproto_ipip;
+  trailer[l.pad + 1] = k.tbar ? tbar::esp_next_header : ipproto_ipip;
 
-  op.keys = &sa.keys;
+  op.keys = k.keys;
   op.buf = esp_bytes;
-  op.cipher_off = esp_hdr_len + t.iv_len;
+  op.cipher_off = esp_hdr_len + k.iv_len;
   op.cipher_len = l.padded;
   op.auth_off = 0;
-  op.auth_len = esp_hdr_len + t.iv_len + l.padded;
+  op.auth_len = esp_hdr_len + k.iv_len + l.padded;
   op.aad = esp_bytes;  // GCM AAD = SPI || Seq (RFC 4106)
   op.aad_len = esp_hdr_len;
-  if (t.cipher == IMB_CIPHER_GCM) {
-    std::memcpy(nonce, sa.keys.salt, 4);
+  if (k.gcm) {
+    std::memcpy(nonce, k.salt, 4);
     std::memcpy(nonce + 4, iv, 8);
     op.iv = nonce;
   } else {
@@ -145,60 +231,90 @@ drop_reason prepare(esp_lcore& lc, const esp_sa& sa, const transform_info& t, rt
   op.dir = direction::encrypt;
   op.auth_only = false;
   op.ok = false;
-  meta(m)->sa_slot = sa.slot;
+  meta(m)->sa_slot = k.slot;
   return drop_reason::count;
 }
 
 uint16_t encrypt_chunk(esp_lcore& lc, const esp_sa& sa, rte_mbuf** pkts, uint16_t n,
                        uint64_t pt_ms) {
-  const transform_info& t = info(sa.keys.xf);
   sa_counters& c = lc.sa[sa.slot];
   detail::burst_split split;
   auto& s = lc.scratch;
   rte_mbuf* queued[max_burst];
   uint32_t inner_len[max_burst];
   uint16_t nops = 0;
-  const bool enabled = lc.enabled[static_cast<std::size_t>(sa.keys.xf)];
+  if (!lc.enabled[static_cast<std::size_t>(sa.keys.xf)]) [[unlikely]] {
+    for (uint16_t i = 0; i < n; ++i) {
+      split.drop(pkts[i], drop_reason::transform_disabled, c);
+    }
+    return split.write_back(pkts);
+  }
+  // A few packets ahead: the inner header (read), the headroom line the outer headers go
+  // to and the line the trailer goes to (written), and the mbuf's second line (meta()).
+  constexpr uint16_t prefetch_ahead = 4;
+  auto prefetch = [](rte_mbuf* m) {
+    auto* d = rte_pktmbuf_mtod(m, uint8_t*);
+    rte_prefetch0(d);
+    __builtin_prefetch(d - 1, 1, 3);  // rte_prefetch0_write() is still experimental in 22.11
+    __builtin_prefetch(d + rte_pktmbuf_data_len(m), 1, 3);
+    rte_prefetch0(&m->cacheline1);
+  };
+  for (uint16_t i = 0; i < n && i < prefetch_ahead; ++i) {
+    prefetch(pkts[i]);
+  }
+  const sa_consts k = consts_of(sa, &lc);
+  chunk_state st;
+  st.ip_id = lc.next_ip_id;
+  st.seq = lc.seq_out[sa.slot];
+  const bool cbc_iv = !k.gcm && k.iv_len != 0;
+  if (cbc_iv) {
+    lc.peek_cbc_ivs(st.cbc_ivs, n);
+  }
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
-    if (!enabled) [[unlikely]] {
-      split.drop(m, drop_reason::transform_disabled, c);
-      continue;
+    if (i + prefetch_ahead < n) {
+      prefetch(pkts[i + prefetch_ahead]);
     }
-    const drop_reason r =
-        prepare(lc, sa, t, m, s.ops[nops], s.nonce[nops], pt_ms, inner_len[nops]);
+    const drop_reason r = prepare(lc, k, m, s.ops[nops], s.nonce[nops], pt_ms, inner_len[nops], st);
     if (r != drop_reason::count) [[unlikely]] {
       split.drop(m, r, c);
       continue;
     }
     queued[nops++] = m;
   }
+  lc.next_ip_id = st.ip_id;
+  lc.seq_out[sa.slot] = st.seq;
+  if (cbc_iv) {
+    lc.consume_cbc_ivs(st.cbc_used);
+  }
   lc.crypto().process(s.op_ptrs, nops);
+  uint64_t bytes = 0;
   for (uint16_t i = 0; i < nops; ++i) {
     if (!s.ops[i].ok) [[unlikely]] {
       split.drop(queued[i], drop_reason::crypto_error, c);
       continue;
     }
-    ++c.encaps;
-    ++c.encrypt;
-    ++c.digest;
-    c.bytes_out += inner_len[i];
+    bytes += inner_len[i];
     split.good[split.ngood++] = queued[i];
   }
+  c.encaps += split.ngood;
+  c.encrypt += split.ngood;
+  c.digest += split.ngood;
+  c.bytes_out += bytes;
   return split.write_back(pkts);
 }
 
 }  // namespace
 
 uint32_t esp_overhead(const esp_sa& sa, uint32_t inner_len) {
-  const transform_info& t = info(sa.keys.xf);
-  const layout l = plan(sa, t, inner_len);
-  return l.head + l.padded + t.icv_len - inner_len - (sa.tbar ? tbar::metadata_len : 0);
+  const sa_consts k = consts_of(sa, nullptr);
+  const layout l = plan(k, inner_len);
+  return l.head + l.padded + k.icv_len - inner_len - k.meta_len;
 }
 
 uint16_t esp_encrypt_burst(esp_lcore& lc, const esp_sa& sa, rte_mbuf** pkts, uint16_t n,
                            uint64_t pseudotime_ms) {
-  return detail::in_chunks(pkts, n, [&](rte_mbuf** p, uint16_t k) {
+  return in_chunks(pkts, n, [&](rte_mbuf** p, uint16_t k) {
     return encrypt_chunk(lc, sa, p, k, pseudotime_ms);
   });
 }

@@ -1,6 +1,7 @@
 #include "crypto/esp_lcore.h"
 
 #include <sys/random.h>
+#include <wmmintrin.h>
 
 #include <cstring>
 
@@ -19,6 +20,35 @@ bool random_bytes(void* out, std::size_t n) {
     n -= static_cast<std::size_t>(got);
   }
   return true;
+}
+
+// AES-128 encryption of `n` counter blocks with AES-NI, eight at a time so that the
+// rounds of independent blocks overlap. `rk`: the 11 round keys IMB_AES_KEYEXP_128 made.
+__attribute__((target("aes,sse2"))) void aes128_counter_blocks(const uint32_t* rk, uint64_t first,
+                                                               uint8_t lcore, uint8_t (*out)[16],
+                                                               uint16_t n) {
+  __m128i keys[11];
+  for (int r = 0; r < 11; ++r) {
+    keys[r] = _mm_load_si128(reinterpret_cast<const __m128i*>(rk) + r);
+  }
+  constexpr uint16_t lanes = 8;
+  for (uint16_t base = 0; base < n; base += lanes) {
+    const uint16_t k = n - base < lanes ? n - base : lanes;
+    __m128i b[lanes];
+    for (uint16_t j = 0; j < k; ++j) {
+      // Same block next_cbc_iv() builds: the counter little-endian, then the lcore index.
+      b[j] = _mm_xor_si128(_mm_set_epi64x(lcore, static_cast<int64_t>(first + base + j)), keys[0]);
+    }
+    for (int r = 1; r < 10; ++r) {
+      for (uint16_t j = 0; j < k; ++j) {
+        b[j] = _mm_aesenc_si128(b[j], keys[r]);
+      }
+    }
+    for (uint16_t j = 0; j < k; ++j) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out[base + j]),
+                       _mm_aesenclast_si128(b[j], keys[10]));
+    }
+  }
 }
 
 }  // namespace
@@ -65,21 +95,6 @@ std::unique_ptr<esp_lcore> esp_lcore::create(uint32_t sender_id, uint8_t lcore_i
   return lc;
 }
 
-bool esp_lcore::next_gcm_iv(uint8_t* iv) {
-  const uint64_t ctr = gcm_iv_counter;
-  if (ctr >> 40 != 0) [[unlikely]] {
-    return false;
-  }
-  gcm_iv_counter = ctr + 1;
-  iv[0] = static_cast<uint8_t>(sender_id >> 8);
-  iv[1] = static_cast<uint8_t>(sender_id);
-  iv[2] = lcore_index;
-  for (int i = 0; i < 5; ++i) {
-    iv[3 + i] = static_cast<uint8_t>(ctr >> (32 - 8 * i));
-  }
-  return true;
-}
-
 void esp_lcore::next_cbc_iv(uint8_t* iv, uint8_t len) {
   alignas(16) uint8_t block[16] = {};
   alignas(16) uint8_t counter[16] = {};
@@ -89,6 +104,10 @@ void esp_lcore::next_cbc_iv(uint8_t* iv, uint8_t len) {
   // CFB of a zero block with IV = counter is exactly AES_K(counter).
   IMB_AES128_CFB_ONE(_crypto->mgr(), block, block, counter, _iv_key_enc, 16);
   std::memcpy(iv, block, len);
+}
+
+void esp_lcore::peek_cbc_ivs(uint8_t (*ivs)[16], uint16_t n) const {
+  aes128_counter_blocks(_iv_key_enc, _cbc_iv_counter, lcore_index, ivs, n);
 }
 
 }  // namespace gm::crypto

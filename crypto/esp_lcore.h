@@ -5,7 +5,10 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <memory>
+
+#include <rte_byteorder.h>
 
 #include "crypto/crypto_ctx.h"
 #include "crypto/esp_sa.h"
@@ -51,12 +54,28 @@ class esp_lcore {
   /// Writes the 8-byte GCM IV: sender id (16 bits) | lcore (8) | counter (40). Unique
   /// across every GM and lcore sharing the key as long as sender ids are. Returns false
   /// when the counter is exhausted (2^40 packets: a rekey is long overdue).
-  bool next_gcm_iv(uint8_t* iv);
+  bool next_gcm_iv(uint8_t* iv) {
+    const uint64_t ctr = gcm_iv_counter;
+    if (ctr >> 40 != 0) [[unlikely]] {
+      return false;
+    }
+    gcm_iv_counter = ctr + 1;
+    const uint64_t be = rte_cpu_to_be_64(uint64_t{sender_id & 0xffff} << 48 |
+                                         uint64_t{lcore_index} << 40 | ctr);
+    std::memcpy(iv, &be, sizeof(be));
+    return true;
+  }
 
   /// Writes `len` (8 or 16) unpredictable IV bytes for CBC: AES-128 of a per-lcore
   /// counter under a per-lcore random key (distinct values, nothing an observer can
   /// predict, one AES block per packet).
   void next_cbc_iv(uint8_t* iv, uint8_t len);
+
+  /// The next `n` (<= max_burst) IVs that next_cbc_iv() would give, 16 bytes each (take
+  /// the first 8 for 3DES), computed together so that the AES rounds of several blocks
+  /// overlap. Consumes none: consume_cbc_ivs(k) then takes the first k.
+  void peek_cbc_ivs(uint8_t (*ivs)[16], uint16_t n) const;
+  void consume_cbc_ivs(uint16_t k) { _cbc_iv_counter += k; }
 
   struct scratch_t {
     crypto_op ops[max_burst];
