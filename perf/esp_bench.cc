@@ -973,7 +973,11 @@ int bench_main(int argc, char** argv) {
   rte_mempool_free(g_pool);
   raw_ctx.reset();
   lc.reset();
+  // In memory / no shared config, EAL still makes a runtime directory for the per-pid
+  // prefix; it is empty after cleanup, so do not leave one behind per run.
+  const std::string runtime_dir = rte_eal_get_runtime_dir();
   rte_eal_cleanup();
+  ::rmdir(runtime_dir.c_str());
   return failed ? 1 : 0;
 }
 
