@@ -11,7 +11,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "esp"))
-from oracle_common import esp_seal, outer_ipv4, trailer, write_pcap  # noqa: E402
+from oracle_common import esp_seal, outer_ipv4, read_pcap, trailer, write_pcap  # noqa: E402
 
 DP = sys.argv[1]
 KEY = bytes(range(1, 21))  # aes-gcm-128 key || salt
@@ -67,9 +67,8 @@ def main():
                         "--exit-when-idle-ms", "300", "--stats-json", stats],
                        capture_output=True, text=True, timeout=60)
     check(p.returncode == 0, "gm-dataplane ran (rc %d) %s" % (p.returncode, p.stderr[-300:]))
-    from scapy.all import rdpcap  # net_pcap writes nanosecond pcaps
-    got = [struct.unpack("!I", bytes(f)[14 + 28:14 + 32])[0]
-           for f in rdpcap(os.path.join(tmp, "lan.pcap"))]
+    got = [struct.unpack("!I", f[14 + 28:14 + 32])[0]
+           for f in read_pcap(os.path.join(tmp, "lan.pcap"))]
     check(got == want, "forwarded sequence numbers %s, expected %s" % (got, want))
     with open(stats) as f:
         st = json.load(f)

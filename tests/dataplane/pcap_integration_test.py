@@ -222,22 +222,6 @@ def bypass_mix(rng, ids, min_ttl=2):
 # --- pcap --------------------------------------------------------------------------------
 
 
-def read_pcap(path):
-    """Classic pcap, micro- or nanosecond (the pcap PMD writes nanosecond files)."""
-    with open(path, "rb") as f:
-        data = f.read()
-    magic = struct.unpack_from("<I", data, 0)[0]
-    if magic not in (0xA1B2C3D4, 0xA1B23C4D) or struct.unpack_from("<I", data, 20)[0] != 1:
-        raise ValueError(f"{path}: not a little-endian Ethernet pcap")
-    off, frames = 24, []
-    while off < len(data):
-        _, _, incl, _ = struct.unpack_from("<IIII", data, off)
-        off += 16
-        frames.append(data[off:off + incl])
-        off += incl
-    return frames
-
-
 # --- configs and runs --------------------------------------------------------------------
 
 
@@ -304,8 +288,8 @@ def run_gm(tmp, tag, cfg, lan_in, wan_in, mode=0o600, lcores="0,1"):
         r.rc, r.out, r.err = "timeout", str(e.stdout or ""), str(e.stderr or "")
     r.prefix_existed = os.path.exists(r.prefix_dir)
     shutil.rmtree(r.prefix_dir, ignore_errors=True)
-    r.lan_out = read_pcap(p("lan_out.pcap")) if os.path.exists(p("lan_out.pcap")) else None
-    r.wan_out = read_pcap(p("wan_out.pcap")) if os.path.exists(p("wan_out.pcap")) else None
+    r.lan_out = oc.read_pcap(p("lan_out.pcap")) if os.path.exists(p("lan_out.pcap")) else None
+    r.wan_out = oc.read_pcap(p("wan_out.pcap")) if os.path.exists(p("wan_out.pcap")) else None
     r.stats = None
     if os.path.exists(p("stats.json")):
         with open(p("stats.json")) as f:

@@ -73,11 +73,12 @@ def write_pcap(path, frames):
 
 
 def read_pcap(path):
+    """Classic pcap, micro- or nanosecond (the pcap PMD writes nanosecond files)."""
     with open(path, "rb") as f:
         data = f.read()
-    magic, _, _, _, _, _, linktype = struct.unpack_from("<IHHiIII", data, 0)
-    if magic != 0xA1B2C3D4 or linktype != 1:
-        raise ValueError(f"{path}: not a little-endian microsecond Ethernet pcap")
+    magic = struct.unpack_from("<I", data, 0)[0]
+    if magic not in (0xA1B2C3D4, 0xA1B23C4D) or struct.unpack_from("<I", data, 20)[0] != 1:
+        raise ValueError(f"{path}: not a little-endian Ethernet pcap")
     off, frames = 24, []
     while off < len(data):
         _, _, incl, _ = struct.unpack_from("<IIII", data, off)
