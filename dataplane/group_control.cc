@@ -1,5 +1,6 @@
 #include "dataplane/group_control.h"
 
+#include <algorithm>
 #include <cerrno>
 
 #include <rte_memzone.h>
@@ -29,8 +30,8 @@ bool group_control::load_static(uint64_t mono_ns, std::string& error) {
     b.window = s.replay == replay_mode::time ? s.window * 1000 : s.window;
     b.key_len = static_cast<uint8_t>(s.key.size());
     b.auth_key_len = static_cast<uint8_t>(s.auth_key.size());
-    std::memcpy(b.key, s.key.data(), s.key.size());
-    std::memcpy(b.auth_key, s.auth_key.data(), s.auth_key.size());
+    std::copy(s.key.begin(), s.key.end(), b.key);  // (memcpy from an empty vector is UB)
+    std::copy(s.auth_key.begin(), s.auth_key.end(), b.auth_key);
     const int rc = add_sa(b, error);
     std::memset(&b, 0, sizeof(b));
     if (rc != 0) {
