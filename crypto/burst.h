@@ -35,6 +35,4 @@ struct burst_split {
   }
 };
 
-using gm::in_chunks;
-
 }  // namespace gm::crypto::detail

@@ -20,17 +20,6 @@ constexpr uint8_t ipproto_ipip = 4;
 constexpr uint8_t ecn_mask = 0x3;
 constexpr uint8_t ecn_ce = 0x3;
 
-// Every pad block is a power of two, so the length check is a mask, not a division.
-constexpr bool blocks_are_powers_of_two() {
-  for (const auto& t : transform_table) {
-    if (t.block == 0 || (t.block & (t.block - 1)) != 0) {
-      return false;
-    }
-  }
-  return true;
-}
-static_assert(blocks_are_powers_of_two());
-
 // Single-segment trim (the stages check nb_segs first): rte_pktmbuf_trim() would walk to
 // the last segment through the mbuf's second cache line.
 inline void trim_one_seg(rte_mbuf* m, uint16_t len) {

@@ -26,17 +26,6 @@ struct layout {
   uint32_t tail;  // pad + pad length + next header + ICV
 };
 
-// Every pad block is a power of two, so rounding up is a mask, not a division.
-constexpr bool blocks_are_powers_of_two() {
-  for (const auto& t : transform_table) {
-    if (t.block == 0 || (t.block & (t.block - 1)) != 0) {
-      return false;
-    }
-  }
-  return true;
-}
-static_assert(blocks_are_powers_of_two());
-
 // What prepare() needs from the SA and its transform, copied once per chunk into a local:
 // prepare()'s byte stores into packets may alias anything reached through a pointer, so
 // fields read through `sa`/`t` would be reloaded after every one of them.

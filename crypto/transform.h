@@ -63,6 +63,17 @@ inline constexpr std::array<transform_info, transform_count> transform_table = {
 #undef GM_X
 }};
 
+// The ESP stages round and check lengths with masks: every pad block must be a power of two.
+constexpr bool blocks_are_powers_of_two() {
+  for (const auto& t : transform_table) {
+    if (t.block == 0 || (t.block & (t.block - 1)) != 0) {
+      return false;
+    }
+  }
+  return true;
+}
+static_assert(blocks_are_powers_of_two());
+
 constexpr const transform_info& info(transform_id id) {
   return transform_table[static_cast<std::size_t>(id)];
 }

@@ -218,9 +218,3 @@ TEST(parse_ace, clear_errors_for_what_it_does_not_understand) {
 
 }  // namespace
 }  // namespace gm::classifier
-
-int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  ::testing::AddGlobalTestEnvironment(new gm::test::eal_env);
-  return RUN_ALL_TESTS();
-}

@@ -514,9 +514,3 @@ TEST(esp_iv, cbc_ivs_are_distinct_and_differ_between_lcores) {
 
 }  // namespace
 }  // namespace gm::crypto
-
-int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  ::testing::AddGlobalTestEnvironment(new gm::test::eal_env);
-  return RUN_ALL_TESTS();
-}

@@ -110,9 +110,3 @@ TEST(mtu, icmp_fragmentation_needed_is_well_formed) {
 
 }  // namespace
 }  // namespace gm::dataplane
-
-int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  ::testing::AddGlobalTestEnvironment(new gm::test::eal_env);
-  return RUN_ALL_TESTS();
-}

@@ -292,9 +292,3 @@ TEST(rollover, no_packet_lost_or_misdecrypted_across_tek_rollover_and_policy_rep
 
 }  // namespace
 }  // namespace gm::dataplane
-
-int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  ::testing::AddGlobalTestEnvironment(new gm::test::eal_env);
-  return RUN_ALL_TESTS();
-}

@@ -89,9 +89,3 @@ TEST(snapshot, replacing_under_a_busy_reader_never_shows_a_freed_table) {
 
 }  // namespace
 }  // namespace gm
-
-int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  ::testing::AddGlobalTestEnvironment(new gm::test::eal_env);
-  return RUN_ALL_TESTS();
-}

@@ -179,9 +179,3 @@ TEST_F(tbar_check, a_one_second_window_works_asr1000_needed_20) {
 
 }  // namespace
 }  // namespace gm::tbar
-
-int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  ::testing::AddGlobalTestEnvironment(new gm::test::eal_env);
-  return RUN_ALL_TESTS();
-}
