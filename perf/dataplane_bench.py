@@ -19,6 +19,8 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(TOP, "tools"))
+from labnet import free_hugepages  # noqa: E402
 BENCH = os.path.join(TOP, "..", "shared", "bench")
 GEN = os.path.join(BENCH, "secgw-anchor", "gen_pcap.py")
 DP = os.path.join(TOP, "build", "dataplane", "gm-dataplane")
@@ -74,13 +76,7 @@ def config(tmp, algo, aces, direction):
 
 
 def memory_args():
-    try:
-        with open("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages") as f:
-            if int(f.read()) >= 256 and os.path.ismount("/dev/hugepages"):
-                return ["-m", "512"]
-    except OSError:
-        pass
-    return ["--no-huge", "-m", "1024"]
+    return ["-m", "512"] if free_hugepages() >= 256 else ["--no-huge", "-m", "1024"]
 
 
 def run_cell(tmp, algo, direction, size, aces, seconds):

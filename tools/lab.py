@@ -16,11 +16,10 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from labnet import ADDR, Lab, sh  # noqa: E402
+from labnet import ADDR, Lab, free_hugepages, sh  # noqa: E402
 
 KEY1 = "2b7e151628aed2a6abf7158809cf4f3cdeadbeef"
 KEY2 = "000102030405060708090a0b0c0d0e0fcafef00d"
@@ -171,12 +170,7 @@ def main():
     dp = os.path.abspath(os.path.join(a.build, "dataplane", "gm-dataplane"))
     if not os.path.exists(dp):
         raise SystemExit("no %s: run tools/setup first" % dp)
-    try:
-        with open("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages") as f:
-            huge = int(f.read()) >= 256 and os.path.ismount("/dev/hugepages")
-    except OSError:
-        huge = False
-    lab = Lab(dp, hugepages=huge)
+    lab = Lab(dp, hugepages=free_hugepages() >= 256)
     workdir = tempfile.mkdtemp(prefix="gm-lab-")
     # Tear down on Ctrl-C or kill as well as on success or failure.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))

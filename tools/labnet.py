@@ -13,6 +13,38 @@ MAC = {"hA0": "02:0a:00:00:00:02", "gAl": "02:0a:00:00:00:01", "gAw": "02:0c:00:
 ADDR = {"hA": "10.1.0.2", "gA": "10.1.0.1", "hB": "10.2.0.2", "gB": "10.2.0.1"}
 
 
+def free_hugepages():
+    """Free 2 MB hugepages on a mounted /dev/hugepages (0 if none). Multi-process DPDK
+    (a secondary such as gm-dpctl attaching to gm-dataplane) needs them."""
+    try:
+        with open("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages") as f:
+            free = int(f.read())
+    except OSError:
+        return 0
+    return free if os.path.ismount("/dev/hugepages") else 0
+
+
+def telemetry(prefix, cmd):
+    """One DPDK telemetry command against the process with --file-prefix `prefix`."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect("/var/run/dpdk/%s/dpdk_telemetry.v2" % prefix)
+    s.recv(1024)
+    s.send(cmd.encode())
+    reply = json.loads(s.recv(1 << 20))
+    s.close()
+    return reply[cmd.split(",")[0]]
+
+
+def remove_runtime(prefix):
+    """Removes a DPDK process's runtime directory and any hugepage files it left behind
+    (a primary killed before cleanup does)."""
+    subprocess.run(["rm", "-rf", "/var/run/dpdk/" + prefix])
+    if os.path.isdir("/dev/hugepages"):
+        for name in os.listdir("/dev/hugepages"):
+            if name.startswith(prefix + "map_"):
+                os.unlink(os.path.join("/dev/hugepages", name))
+
+
 def sh(*cmd, ns=None, check=True, timeout=30, **kw):
     full = (["ip", "netns", "exec", ns] if ns else []) + list(cmd)
     p = subprocess.run(full, capture_output=True, text=True, timeout=timeout, **kw)
@@ -97,13 +129,7 @@ class Lab:
         return True
 
     def telemetry(self, gm, cmd):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        s.connect("/var/run/dpdk/%s/dpdk_telemetry.v2" % self.prefix(gm))
-        s.recv(1024)
-        s.send(cmd.encode())
-        reply = json.loads(s.recv(1 << 20))
-        s.close()
-        return reply[cmd.split(",")[0]]
+        return telemetry(self.prefix(gm), cmd)
 
     def stop_gms(self):
         """SIGINT every GM; returns {gm: (output, stats dict or None)}."""
@@ -130,8 +156,4 @@ class Lab:
         for ns in self.ns.values():
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
         for gm in ("gA", "gB"):
-            subprocess.run(["rm", "-rf", "/var/run/dpdk/" + self.prefix(gm)])
-            if os.path.isdir("/dev/hugepages"):
-                for name in os.listdir("/dev/hugepages"):
-                    if name.startswith(self.prefix(gm) + "map_"):
-                        os.unlink(os.path.join("/dev/hugepages", name))
+            remove_runtime(self.prefix(gm))

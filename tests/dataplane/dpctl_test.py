@@ -3,14 +3,15 @@
 observed through its DPDK telemetry endpoints: policy push, SA add/activate, a rekey,
 delete, flush, refusals. Needs 2 MB hugepages (multi-process shares hugepage memory):
 tools/test reserves them; without any the test is skipped (exit 77) and says so."""
-import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+from labnet import free_hugepages, remove_runtime, telemetry as dpdk_telemetry  # noqa: E402
 
 DP, DPCTL = sys.argv[1], sys.argv[2]
 PREFIX = "gmdpctl%d" % os.getpid()
@@ -23,22 +24,8 @@ def check(cond, msg):
         failures.append(msg)
 
 
-def hugepages_free():
-    try:
-        with open("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages") as f:
-            return int(f.read())
-    except OSError:
-        return 0
-
-
 def telemetry(cmd):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    s.connect("/var/run/dpdk/%s/dpdk_telemetry.v2" % PREFIX)
-    s.recv(1024)
-    s.send(cmd.encode())
-    reply = json.loads(s.recv(1 << 20))
-    s.close()
-    return reply[cmd.split(",")[0]]
+    return dpdk_telemetry(PREFIX, cmd)
 
 
 def dpctl(*args):
@@ -62,7 +49,7 @@ def sa_counts():
 
 
 def main():
-    if hugepages_free() < 128 or not os.path.ismount("/dev/hugepages"):
+    if free_hugepages() < 128:
         print("SKIP: needs >= 128 free 2 MB hugepages mounted at /dev/hugepages "
               "(tools/setup --hugepages 512 reserves them)")
         return 77
@@ -158,11 +145,8 @@ def main():
             out, _ = dp.communicate()
         check(dp.returncode == 0, "gm-dataplane exits cleanly on SIGINT (rc %s)" % dp.returncode)
         check("#pkts encaps:" in out, "and prints show crypto ipsec sa")
-        subprocess.run(["rm", "-rf", tmp, "/var/run/dpdk/" + PREFIX])
-        # A primary killed before cleanup leaves its hugepage files behind: remove ours.
-        for name in os.listdir("/dev/hugepages"):
-            if name.startswith(PREFIX + "map_"):
-                os.unlink(os.path.join("/dev/hugepages", name))
+        subprocess.run(["rm", "-rf", tmp])
+        remove_runtime(PREFIX)
     rc, out = subprocess.run([DPCTL, "--file-prefix", PREFIX + "x", "--", "flush"],
                              capture_output=True, text=True, timeout=30).returncode, ""
     check(rc != 0, "gm-dpctl without a running data plane fails")

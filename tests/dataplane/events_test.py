@@ -14,6 +14,9 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "esp"))
 from oracle_common import esp_seal, outer_ipv4, tbar_metadata, trailer, write_pcap  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+from labnet import free_hugepages, remove_runtime  # noqa: E402
+
 DP, DPCTL = sys.argv[1], sys.argv[2]
 PREFIX = "gmevents%d" % os.getpid()
 KEY = bytes(range(1, 21))
@@ -36,12 +39,7 @@ def frame(spi, pt_ms):
 
 
 def main():
-    try:
-        with open("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages") as f:
-            free = int(f.read())
-    except OSError:
-        free = 0
-    if free < 128 or not os.path.ismount("/dev/hugepages"):
+    if free_hugepages() < 128:
         print("SKIP: needs >= 128 free 2 MB hugepages (tools/setup --hugepages 512)")
         return 77
     tmp = tempfile.mkdtemp(prefix="gm-events-")
@@ -87,10 +85,8 @@ def main():
             dp.communicate(timeout=20)
         except subprocess.TimeoutExpired:
             dp.kill()
-        subprocess.run(["rm", "-rf", tmp, "/var/run/dpdk/" + PREFIX])
-        for name in os.listdir("/dev/hugepages"):
-            if name.startswith(PREFIX + "map_"):
-                os.unlink(os.path.join("/dev/hugepages", name))
+        subprocess.run(["rm", "-rf", tmp])
+        remove_runtime(PREFIX)
     print("%d failures" % len(failures))
     return 1 if failures else 0
 
