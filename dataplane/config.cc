@@ -9,92 +9,13 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "dataplane/yaml_field.h"
+
 namespace gm::dataplane {
 
 namespace {
 
-// A config error with the place it was found; thrown only while loading (control path).
-struct config_error {
-  int line;
-  std::string field;
-  std::string what;
-};
-
-[[noreturn]] void fail(const YAML::Node& n, const std::string& field, const std::string& what) {
-  throw config_error{n.Mark().line + 1, field, what};
-}
-
-template <typename T>
-T get(const YAML::Node& n, const std::string& field) {
-  try {
-    return n.as<T>();
-  } catch (const YAML::Exception&) {
-    fail(n, field, "has the wrong type");
-  }
-}
-
-uint64_t get_uint(const YAML::Node& n, const std::string& field, uint64_t max) {
-  if (!n.IsScalar()) fail(n, field, "must be a number");
-  const std::string s = n.Scalar();
-  uint64_t v = 0;
-  try {
-    std::size_t used = 0;
-    v = std::stoull(s, &used, 0);
-    if (used != s.size() || s[0] == '-') throw std::invalid_argument(s);
-  } catch (const std::exception&) {
-    fail(n, field, "must be a non-negative number, got '" + s + "'");
-  }
-  if (v > max) fail(n, field, "must be at most " + std::to_string(max) + ", got " + s);
-  return v;
-}
-
-std::vector<uint8_t> get_hex(const YAML::Node& n, const std::string& field) {
-  std::string s = get<std::string>(n, field);
-  if (s.rfind("0x", 0) == 0) s = s.substr(2);
-  std::vector<uint8_t> out;
-  if (s.size() % 2 != 0) fail(n, field, "hex string has an odd number of digits");
-  for (std::size_t i = 0; i < s.size(); i += 2) {
-    try {
-      std::size_t used = 0;
-      out.push_back(static_cast<uint8_t>(std::stoul(s.substr(i, 2), &used, 16)));
-      if (used != 2) throw std::invalid_argument(s);
-    } catch (const std::exception&) {
-      fail(n, field, "is not a hex string");
-    }
-  }
-  return out;
-}
-
-std::array<uint8_t, 6> get_mac(const YAML::Node& n, const std::string& field) {
-  const std::string s = get<std::string>(n, field);
-  std::array<uint8_t, 6> mac{};
-  unsigned b[6];
-  char tail;
-  if (std::sscanf(s.c_str(), "%x:%x:%x:%x:%x:%x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
-                  &tail) != 6) {
-    fail(n, field, "is not a MAC address like 02:00:00:00:00:01");
-  }
-  for (int i = 0; i < 6; ++i) {
-    if (b[i] > 255) fail(n, field, "is not a MAC address");
-    mac[i] = static_cast<uint8_t>(b[i]);
-  }
-  return mac;
-}
-
-void check_keys(const YAML::Node& map, const std::string& where,
-                std::initializer_list<const char*> allowed) {
-  if (!map.IsMap()) fail(map, where, "must be a mapping");
-  std::set<std::string> seen;  // yaml-cpp keeps duplicate keys; YAML forbids them
-  for (const auto& kv : map) {
-    const std::string k = kv.first.as<std::string>();
-    bool ok = false;
-    for (const char* a : allowed) ok = ok || k == a;
-    if (!ok) fail(kv.first, where.empty() ? k : where + "." + k, "unknown field");
-    if (!seen.insert(k).second) {
-      fail(kv.first, where.empty() ? k : where + "." + k, "duplicate field");
-    }
-  }
-}
+using namespace gm::yaml_field;
 
 port_config parse_port(const YAML::Node& n, const std::string& where) {
   check_keys(n, where, {"dev", "next_hop_mac", "mac", "mss_clamp", "ip"});
@@ -263,7 +184,7 @@ std::optional<config> parse_config(const std::string& yaml, const std::string& n
     c.file = name;
     return c;
   } catch (const config_error& e) {
-    error = name + ":" + std::to_string(e.line) + ": " + e.field + ": " + e.what;
+    error = describe(name, e);
   } catch (const YAML::Exception& e) {
     error = name + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg;
   }
