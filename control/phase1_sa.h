@@ -53,6 +53,12 @@ bytes protect(phase1_sa& sa, isakmp_header header, std::span<const uint8_t> payl
 /// Decrypts the bytes after the header of `datagram` (which has the E flag) and returns the
 /// plaintext chain (with its padding: decode with tail::padding). Advances the exchange IV.
 /// Empty when the length is not a whole number of blocks.
+/// RFC 2409 App. B advances the IV only for a message that authenticates: a caller whose
+/// HASH check then fails restores `exchange_iv` as it was before the call.
 std::optional<bytes> unprotect(phase1_sa& sa, std::span<const uint8_t> datagram);
+
+/// The IV the next message of exchange `message_id` is encrypted with (nothing advances).
+/// Message id 0 (phase 1 itself) starts from `phase1_iv`.
+bytes next_iv(const phase1_sa& sa, uint32_t message_id);
 
 }  // namespace gm::control
