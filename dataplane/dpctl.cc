@@ -15,22 +15,23 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <rte_eal.h>
-#include <rte_memzone.h>
 
 #include "classifier/policy.h"
 #include "crypto/self_test.h"
 #include "crypto/transform.h"
-#include "dataplane/ctrl_ring.h"
+#include "dataplane/ctrl_client.h"
 
 namespace {
 
@@ -136,8 +137,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::string err;
-  const ctrl::rings rings = ctrl::rings::lookup(ring_prefix, err);
-  if (!err.empty()) {
+  std::optional<ctrl::client> dp = ctrl::client::from_rings(ring_prefix, err);
+  if (!dp) {
     std::fprintf(stderr, "gm-dpctl: %s\n", err.c_str());
     rte_eal_cleanup();
     return 1;
@@ -149,7 +150,7 @@ int main(int argc, char** argv) {
     unsigned count = 0;
     while (std::chrono::steady_clock::now() < until) {
       ctrl::msg ev{};
-      if (!rings.recv_event(ev)) {
+      if (!dp->poll_event(ev)) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
         continue;
       }
@@ -174,9 +175,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   ctrl::msg m{};
-  m.version = ctrl::msg_version;
-  m.seq = static_cast<uint32_t>(getpid()) << 8;
-  const rte_memzone* mz = nullptr;
+  std::vector<ctrl::ace_rec> recs;
   auto num = [&](const char* k, uint64_t dflt) -> uint64_t {
     return opt.count(k) ? std::stoull(opt[k], nullptr, 0) : dflt;
   };
@@ -212,22 +211,11 @@ int main(int argc, char** argv) {
     } else if (cmd == "flush") {
       m.type = ctrl::msg_type::flush;
     } else if (cmd == "policy") {
-      std::vector<ctrl::ace_rec> recs;
       if (!read_policy(opt["file"], recs, err)) {
         std::fprintf(stderr, "gm-dpctl: %s\n", err.c_str());
         return 1;
       }
-      const std::string name = ring_prefix + "_pol_" + std::to_string(m.seq);
-      mz = rte_memzone_reserve(name.c_str(), std::max<std::size_t>(1, recs.size()) * sizeof(ctrl::ace_rec),
-                               SOCKET_ID_ANY, 0);
-      if (mz == nullptr) {
-        std::fprintf(stderr, "gm-dpctl: cannot reserve memzone %s\n", name.c_str());
-        return 1;
-      }
-      std::memcpy(mz->addr, recs.data(), recs.size() * sizeof(ctrl::ace_rec));
       m.type = ctrl::msg_type::policy_replace;
-      std::snprintf(m.u.policy.memzone, sizeof(m.u.policy.memzone), "%s", name.c_str());
-      m.u.policy.count = static_cast<uint32_t>(recs.size());
     } else {
       return usage();
     }
@@ -235,37 +223,19 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "gm-dpctl: bad number\n");
     return 2;
   }
+  const ctrl::ack_result r = m.type == ctrl::msg_type::policy_replace
+                                ? dp->replace_policy(recs, std::chrono::seconds(10))
+                                : dp->request(m, std::chrono::seconds(10));
   int rc = 1;
-  if (!rings.send_to_dp(m)) {
-    std::fprintf(stderr, "gm-dpctl: request ring full\n");
+  if (r.status == ETIMEDOUT) {
+    std::fprintf(stderr, "gm-dpctl: no answer from the data plane within 10 s\n");
+  } else if (!r.ok()) {
+    std::fprintf(stderr, "gm-dpctl: %s refused: %s (%s)\n", cmd.c_str(), r.text.c_str(),
+                 std::strerror(r.status));
   } else {
-    m.wipe();
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    ctrl::msg ack{};
-    bool got = false;
-    while (!got && std::chrono::steady_clock::now() < deadline) {
-      while (rings.recv_from_dp(ack)) {
-        if (ack.type == ctrl::msg_type::ack && ack.seq == (static_cast<uint32_t>(getpid()) << 8)) {
-          got = true;
-          break;
-        }
-        // Not ours (another tool's ack or an event): leave it for its owner.
-        rings.send_from_dp(ack);
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      }
-      if (!got) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    if (!got) {
-      std::fprintf(stderr, "gm-dpctl: no answer from the data plane within 10 s\n");
-    } else if (ack.u.ack.status != 0) {
-      std::fprintf(stderr, "gm-dpctl: %s refused: %s (%s)\n", cmd.c_str(), ack.u.ack.text,
-                   std::strerror(ack.u.ack.status));
-    } else {
-      std::printf("%s: ok%s%s\n", cmd.c_str(), ack.u.ack.text[0] ? ": " : "", ack.u.ack.text);
-      rc = 0;
-    }
+    std::printf("%s: ok%s%s\n", cmd.c_str(), r.text.empty() ? "" : ": ", r.text.c_str());
+    rc = 0;
   }
-  if (mz != nullptr) rte_memzone_free(mz);
   rte_eal_cleanup();
   return rc;
 }
