@@ -1,0 +1,535 @@
+#include "control/ks/ks_config.h"
+
+#include <arpa/inet.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+namespace gm::control::ks {
+
+namespace {
+
+// A config error with the place it was found; thrown only while loading (control path),
+// caught at the top and turned into the "file:line: field: what" string.
+struct config_error {
+  int line;
+  std::string field;
+  std::string what;
+};
+
+[[noreturn]] void fail(const YAML::Node& n, const std::string& field, const std::string& what) {
+  throw config_error{n.Mark().line + 1, field, what};
+}
+
+std::string get_string(const YAML::Node& n, const std::string& field) {
+  if (!n.IsScalar()) {
+    fail(n, field, "must be a string");
+  }
+  return n.Scalar();
+}
+
+uint64_t get_uint(const YAML::Node& n, const std::string& field, uint64_t min, uint64_t max) {
+  if (!n.IsScalar()) {
+    fail(n, field, "must be a number");
+  }
+  const std::string s = n.Scalar();
+  uint64_t v = 0;
+  try {
+    std::size_t used = 0;
+    v = std::stoull(s, &used, 0);
+    if (used != s.size() || s[0] == '-') {
+      throw std::invalid_argument(s);
+    }
+  } catch (const std::exception&) {
+    fail(n, field, "must be a non-negative number, got '" + s + "'");
+  }
+  if (v < min || v > max) {
+    fail(n, field, "must be " + std::to_string(min) + ".." + std::to_string(max) + ", got " + s);
+  }
+  return v;
+}
+
+bool get_bool(const YAML::Node& n, const std::string& field) {
+  const std::string s = get_string(n, field);
+  if (s == "true" || s == "yes") {
+    return true;
+  }
+  if (s == "false" || s == "no") {
+    return false;
+  }
+  fail(n, field, "must be true or false, got '" + s + "'");
+}
+
+uint32_t get_ipv4(const YAML::Node& n, const std::string& field) {
+  const std::string s = get_string(n, field);
+  in_addr a{};
+  if (inet_pton(AF_INET, s.c_str(), &a) != 1) {
+    fail(n, field, "is not an IPv4 address, got '" + s + "'");
+  }
+  return ntohl(a.s_addr);
+}
+
+std::string join(const std::string& where, const std::string& key) {
+  return where.empty() ? key : where + "." + key;
+}
+
+void check_keys(const YAML::Node& map, const std::string& where,
+                std::initializer_list<const char*> allowed) {
+  if (!map.IsMap()) {
+    fail(map, where, "must be a mapping");
+  }
+  std::set<std::string> seen;  // yaml-cpp keeps duplicate keys; YAML forbids them
+  for (const auto& kv : map) {
+    const std::string k = kv.first.as<std::string>();
+    bool ok = false;
+    for (const char* a : allowed) {
+      ok = ok || k == a;
+    }
+    if (!ok) {
+      fail(kv.first, join(where, k), "unknown field");
+    }
+    if (!seen.insert(k).second) {
+      fail(kv.first, join(where, k), "duplicate field");
+    }
+  }
+}
+
+const YAML::Node require(const YAML::Node& map, const char* key, const std::string& where,
+                         const std::string& hint = {}) {
+  const YAML::Node n = map[key];
+  if (!n) {
+    fail(map, join(where, key), hint.empty() ? "is required" : "is required (" + hint + ")");
+  }
+  return n;
+}
+
+// Key material is refused from a file others may read or write (issue: key hygiene).
+bool key_file_private(const std::string& path, std::string& why) {
+  struct stat st{};
+  if (stat(path.c_str(), &st) != 0) {
+    why = "cannot read " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+    why = path + " is readable or writable by others; chmod 600 " + path;
+    return false;
+  }
+  return true;
+}
+
+void parse_psks(const YAML::Node& n, ks_config& c) {
+  if (!n.IsSequence() || n.size() == 0) {
+    fail(n, "psk", "must be a non-empty list of {peer, key_file}");
+  }
+  std::set<std::optional<uint32_t>> peers;
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    const std::string where = "psk[" + std::to_string(i) + "]";
+    check_keys(n[i], where, {"peer", "key_file"});
+    psk_entry e;
+    const YAML::Node peer = require(n[i], "peer", where, "an address or any");
+    if (get_string(peer, where + ".peer") != "any") {
+      e.peer = get_ipv4(peer, where + ".peer");
+    }
+    if (!peers.insert(e.peer).second) {
+      fail(peer, where + ".peer", "a PSK for this peer is already configured");
+    }
+    const YAML::Node file = require(n[i], "key_file", where);
+    e.key_file = get_string(file, where + ".key_file");
+    std::string why;
+    if (!key_file_private(e.key_file, why)) {
+      fail(file, where + ".key_file", why);
+    }
+    std::ifstream in(e.key_file, std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) {
+      text.pop_back();
+    }
+    if (text.empty()) {
+      fail(file, where + ".key_file", e.key_file + " holds no key");
+    }
+    e.key.assign(text.begin(), text.end());
+    std::fill(text.begin(), text.end(), '\0');
+    c.psks.push_back(std::move(e));
+  }
+}
+
+void parse_phase1(const YAML::Node& n, ks_config& c) {
+  if (!n.IsSequence() || n.size() == 0) {
+    fail(n, "phase1", "must be a non-empty list of proposals");
+  }
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    const std::string where = "phase1[" + std::to_string(i) + "]";
+    check_keys(n[i], where, {"encryption", "hash", "group", "lifetime"});
+    phase1_policy p;
+    if (n[i]["encryption"]) {
+      const std::string e = get_string(n[i]["encryption"], where + ".encryption");
+      if (e == "aes-128" || e == "aes-192" || e == "aes-256") {
+        p.cipher = ike::cipher::aes_cbc;
+        p.key_bits = static_cast<uint16_t>(std::stoi(e.substr(4)));
+      } else if (e == "3des") {
+        p.cipher = ike::cipher::des3_cbc;
+        p.key_bits = 192;
+      } else {
+        fail(n[i]["encryption"], where + ".encryption",
+             "must be aes-128, aes-192, aes-256 or 3des, got '" + e + "'");
+      }
+    }
+    if (n[i]["hash"]) {
+      const std::string h = get_string(n[i]["hash"], where + ".hash");
+      if (h == "sha1") {
+        p.hash = ike::hash_alg::sha1;
+      } else if (h == "sha256") {
+        p.hash = ike::hash_alg::sha256;
+      } else {
+        fail(n[i]["hash"], where + ".hash", "must be sha1 or sha256, got '" + h + "'");
+      }
+    }
+    if (n[i]["group"]) {
+      const uint64_t g = get_uint(n[i]["group"], where + ".group", 0, 65535);
+      if (g != 2 && g != 14) {
+        fail(n[i]["group"], where + ".group", "DH group must be 2 or 14");
+      }
+      p.group = static_cast<ike::dh_group>(g);
+    }
+    if (n[i]["lifetime"]) {
+      p.lifetime_s =
+          static_cast<uint32_t>(get_uint(n[i]["lifetime"], where + ".lifetime", 60, 86400 * 7));
+    }
+    c.phase1.push_back(p);
+  }
+}
+
+// GDOI carries one port per SA TEK identity: a port range has no encoding.
+void check_sendable(const classifier::ace& a, const YAML::Node& n, const std::string& field) {
+  auto single = [](const classifier::port_range& r) {
+    return r.lo == r.hi || (r.lo == 0 && r.hi == 65535);
+  };
+  if (!single(a.sport) || !single(a.dport)) {
+    fail(n, field, "GDOI SA TEK identities carry one port: use eq, not a range");
+  }
+  if (a.sport.lo == a.sport.hi && a.sport.lo == 0) {
+    fail(n, field, "port 0 means any port in an SA TEK identity");
+  }
+}
+
+void parse_acl(const YAML::Node& n, ks_config& c) {
+  if (!n.IsSequence() || n.size() == 0) {
+    fail(n, "acl", "must be a non-empty list of IOS ACEs");
+  }
+  bool permits = false;
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    const std::string field = "acl[" + std::to_string(i) + "]";
+    policy_ace pa;
+    pa.line = n[i].Mark().line + 1;
+    const std::string err = classifier::parse_ace(get_string(n[i], field), 0, pa.ace);
+    if (!err.empty()) {
+      fail(n[i], field, err);
+    }
+    check_sendable(pa.ace, n[i], field);
+    permits = permits || pa.ace.act == classifier::action::protect;
+    c.acl.push_back(std::move(pa));
+  }
+  if (!permits) {
+    fail(n, "acl", "has no permit ACE: nothing would be encrypted");
+  }
+}
+
+void parse_tek(const YAML::Node& n, ks_config& c) {
+  check_keys(n, "tek", {"transform", "lifetime", "replay"});
+  const YAML::Node t = require(n, "transform", "tek");
+  const std::string name = get_string(t, "tek.transform");
+  const auto xf = crypto::transform_from_name(name);
+  if (!xf) {
+    fail(t, "tek.transform", "unknown transform '" + name + "'");
+  }
+  c.tek.transform = *xf;
+  if (n["lifetime"]) {
+    c.tek.lifetime_s = static_cast<uint32_t>(get_uint(n["lifetime"], "tek.lifetime", 60, 86400));
+  }
+  if (n["replay"]) {
+    const YAML::Node r = n["replay"];
+    check_keys(r, "tek.replay", {"mode", "window"});
+    const std::string mode = get_string(require(r, "mode", "tek.replay"), "tek.replay.mode");
+    if (mode == "time") {
+      c.tek.replay = replay_mode::time;
+      c.tek.window = 5;
+    } else if (mode == "counter") {
+      c.tek.replay = replay_mode::counter;
+      c.tek.window = 64;
+    } else {
+      fail(r["mode"], "tek.replay.mode", "must be time or counter, got '" + mode + "'");
+    }
+    if (r["window"]) {
+      if (c.tek.replay == replay_mode::time) {
+        c.tek.window = static_cast<uint32_t>(get_uint(r["window"], "tek.replay.window", 1, 3600));
+      } else {
+        c.tek.window =
+            static_cast<uint32_t>(get_uint(r["window"], "tek.replay.window", 64, 1024));
+      }
+    }
+  }
+}
+
+void parse_kek(const YAML::Node& n, ks_config& c) {
+  check_keys(n, "kek", {"algorithm", "lifetime", "sig_hash", "rsa_key", "rsa_bits"});
+  if (n["algorithm"]) {
+    const std::string a = get_string(n["algorithm"], "kek.algorithm");
+    if (a == "aes-128" || a == "aes-192" || a == "aes-256") {
+      c.kek.cipher = ike::cipher::aes_cbc;
+      c.kek.key_bits = static_cast<uint16_t>(std::stoi(a.substr(4)));
+    } else if (a == "3des") {
+      c.kek.cipher = ike::cipher::des3_cbc;
+      c.kek.key_bits = 192;
+    } else {
+      fail(n["algorithm"], "kek.algorithm",
+           "must be aes-128, aes-192, aes-256 or 3des, got '" + a + "'");
+    }
+  }
+  if (n["lifetime"]) {
+    c.kek.lifetime_s =
+        static_cast<uint32_t>(get_uint(n["lifetime"], "kek.lifetime", 300, 86400 * 7));
+  }
+  if (n["sig_hash"]) {
+    const std::string h = get_string(n["sig_hash"], "kek.sig_hash");
+    if (h == "sha1") {
+      c.kek.sig_hash = ike::hash_alg::sha1;
+    } else if (h == "sha256") {
+      c.kek.sig_hash = ike::hash_alg::sha256;
+    } else {
+      fail(n["sig_hash"], "kek.sig_hash", "must be sha1 or sha256, got '" + h + "'");
+    }
+  }
+  c.kek.rsa_key = get_string(require(n, "rsa_key", "kek", "path of the PEM signing key"),
+                             "kek.rsa_key");
+  if (n["rsa_bits"]) {
+    const uint64_t b = get_uint(n["rsa_bits"], "kek.rsa_bits", 1024, 8192);
+    if (b % 256 != 0) {
+      fail(n["rsa_bits"], "kek.rsa_bits", "must be a multiple of 256");
+    }
+    c.kek.rsa_bits = static_cast<unsigned>(b);
+  }
+}
+
+void parse_rekey(const YAML::Node& n, ks_config& c) {
+  check_keys(n, "rekey",
+             {"transport", "retransmit", "ack_missed_limit", "before_expiry", "address", "ttl"});
+  rekey_config& r = c.rekey;
+  if (n["transport"]) {
+    const std::string t = get_string(n["transport"], "rekey.transport");
+    if (t == "unicast") {
+      r.transport = rekey_transport::unicast;
+    } else if (t == "multicast") {
+      r.transport = rekey_transport::multicast;
+    } else {
+      fail(n["transport"], "rekey.transport", "must be unicast or multicast, got '" + t + "'");
+    }
+  }
+  if (r.transport == rekey_transport::multicast) {
+    const YAML::Node a = require(n, "address", "rekey", "multicast group, e.g. 239.192.1.190");
+    r.multicast_addr = get_ipv4(a, "rekey.address");
+    if ((r.multicast_addr >> 28) != 0xe) {
+      fail(a, "rekey.address", "is not a multicast address (224.0.0.0/4)");
+    }
+    for (const char* k : {"retransmit", "ack_missed_limit"}) {
+      if (n[k]) {
+        fail(n[k], std::string("rekey.") + k, "applies to unicast rekeys only (multicast is not ACKed)");
+      }
+    }
+    if (n["ttl"]) {
+      r.multicast_ttl = static_cast<uint8_t>(get_uint(n["ttl"], "rekey.ttl", 1, 255));
+    }
+  } else {
+    for (const char* k : {"address", "ttl"}) {
+      if (n[k]) {
+        fail(n[k], std::string("rekey.") + k, "applies to multicast rekeys only");
+      }
+    }
+  }
+  if (n["retransmit"]) {
+    const YAML::Node rt = n["retransmit"];
+    check_keys(rt, "rekey.retransmit", {"period", "count"});
+    if (rt["period"]) {
+      r.retransmit_period_s =
+          static_cast<uint32_t>(get_uint(rt["period"], "rekey.retransmit.period", 1, 600));
+    }
+    if (rt["count"]) {
+      r.retransmit_count =
+          static_cast<uint32_t>(get_uint(rt["count"], "rekey.retransmit.count", 0, 10));
+    }
+  }
+  if (n["ack_missed_limit"]) {
+    r.ack_missed_limit =
+        static_cast<uint32_t>(get_uint(n["ack_missed_limit"], "rekey.ack_missed_limit", 1, 100));
+  }
+  if (n["before_expiry"]) {
+    r.before_expiry_s =
+        static_cast<uint32_t>(get_uint(n["before_expiry"], "rekey.before_expiry", 1, 3600));
+  }
+}
+
+void parse_interop(const YAML::Node& n, ks_config& c) {
+  check_keys(n, "interop", {"sig_form", "static_kek_iv", "id_length"});
+  if (n["sig_form"]) {
+    const std::string f = get_string(n["sig_form"], "interop.sig_form");
+    if (f == "digest_info") {
+      c.interop.sig_form = ike::sig_form::digest_info;
+    } else if (f == "raw_hash") {
+      c.interop.sig_form = ike::sig_form::raw_hash;
+    } else {
+      fail(n["sig_form"], "interop.sig_form", "must be digest_info or raw_hash, got '" + f + "'");
+    }
+  }
+  if (n["static_kek_iv"]) {
+    c.interop.static_kek_iv = get_bool(n["static_kek_iv"], "interop.static_kek_iv");
+  }
+  if (n["id_length"]) {
+    const std::string l = get_string(n["id_length"], "interop.id_length");
+    if (l == "rfc") {
+      c.interop.id_len = id_length::rfc;
+    } else if (l == "one_byte") {
+      // The codec's encoder writes RFC 6407 forms only (control/gdoi_sa.h).
+      fail(n["id_length"], "interop.id_length",
+           "one_byte is not supported yet: the GDOI encoder writes RFC 6407 forms only");
+    } else {
+      fail(n["id_length"], "interop.id_length", "must be rfc or one_byte, got '" + l + "'");
+    }
+  }
+}
+
+ks_config parse_root(const YAML::Node& root) {
+  ks_config c;
+  check_keys(root, "", {"listen", "port", "group", "psk", "phase1", "acl", "tek", "kek", "rekey",
+                        "sender_ids", "interop", "socket"});
+  c.listen = get_ipv4(require(root, "listen", ""), "listen");
+  if (root["port"]) {
+    c.port = static_cast<uint16_t>(get_uint(root["port"], "port", 1, 65535));
+  }
+  const YAML::Node g = require(root, "group", "", "{name: G1, identity: 1234}");
+  check_keys(g, "group", {"name", "identity"});
+  c.group_name = get_string(require(g, "name", "group"), "group.name");
+  if (c.group_name.empty() || c.group_name.size() > 64 ||
+      c.group_name.find_first_of(" \t") != std::string::npos) {
+    fail(g["name"], "group.name", "must be 1..64 characters without spaces");
+  }
+  c.group_id =
+      static_cast<uint32_t>(get_uint(require(g, "identity", "group"), "group.identity", 1,
+                                     0xffffffff));
+  parse_psks(require(root, "psk", ""), c);
+  if (root["phase1"]) {
+    parse_phase1(root["phase1"], c);
+  } else {
+    c.phase1.push_back(phase1_policy{});
+  }
+  parse_acl(require(root, "acl", "", "e.g. [\"permit ip any any\"]"), c);
+  parse_tek(require(root, "tek", "", "{transform: aes-gcm-128}"), c);
+  parse_kek(require(root, "kek", "", "{rsa_key: /etc/gm/ks-rsa.pem}"), c);
+  if (root["rekey"]) {
+    parse_rekey(root["rekey"], c);
+  }
+  // A rekey must leave the GMs time to install the new TEK before the old one expires.
+  if (c.rekey.before_expiry_s * 2 > c.tek.lifetime_s) {
+    const YAML::Node at = root["rekey"] && root["rekey"]["before_expiry"]
+                              ? root["rekey"]["before_expiry"]
+                              : root["tek"];
+    fail(at, "rekey.before_expiry", "must be at most half of tek.lifetime (" +
+                                        std::to_string(c.tek.lifetime_s) + " s)");
+  }
+  if (root["sender_ids"]) {
+    c.sender_ids = get_bool(root["sender_ids"], "sender_ids");
+  }
+  if (root["interop"]) {
+    parse_interop(root["interop"], c);
+  }
+  if (root["socket"]) {
+    c.socket = get_string(root["socket"], "socket");
+  }
+  return c;
+}
+
+}  // namespace
+
+const key_bytes* ks_config::psk_for(uint32_t peer) const {
+  const key_bytes* wildcard = nullptr;
+  for (const auto& p : psks) {
+    if (p.peer == peer) {
+      return &p.key;
+    }
+    if (!p.peer) {
+      wildcard = &p.key;
+    }
+  }
+  return wildcard;
+}
+
+std::optional<ks_config> parse_ks_config(const std::string& yaml, const std::string& name,
+                                         std::string& error) {
+  try {
+    const YAML::Node root = YAML::Load(yaml);
+    if (!root.IsMap()) {
+      error = name + ":1: the file must be a YAML mapping";
+      return std::nullopt;
+    }
+    ks_config c = parse_root(root);
+    c.file = name;
+    return c;
+  } catch (const config_error& e) {
+    error = name + ":" + std::to_string(e.line) + ": " + e.field + ": " + e.what;
+  } catch (const YAML::Exception& e) {
+    error = name + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg;
+  }
+  return std::nullopt;
+}
+
+std::optional<ks_config> load_ks_config(const std::string& path, std::string& error) {
+  std::ifstream in(path);
+  if (!in) {
+    error = path + ": cannot open";
+    return std::nullopt;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_ks_config(text.str(), path, error);
+}
+
+std::optional<ike::rsa_key> load_or_create_signing_key(const kek_config& kek, std::string& error) {
+  struct stat st{};
+  if (stat(kek.rsa_key.c_str(), &st) != 0) {
+    if (errno != ENOENT) {
+      error = kek.rsa_key + ": " + std::strerror(errno);
+      return std::nullopt;
+    }
+    auto key = ike::rsa_key::generate(kek.rsa_bits);
+    if (!key || !key->save_private_pem(kek.rsa_key)) {
+      error = kek.rsa_key + ": cannot generate and save a " + std::to_string(kek.rsa_bits) +
+              "-bit RSA key";
+      return std::nullopt;
+    }
+    return key;
+  }
+  std::string why;
+  if (!key_file_private(kek.rsa_key, why)) {
+    error = "kek.rsa_key: " + why;
+    return std::nullopt;
+  }
+  auto key = ike::rsa_key::load_private_pem(kek.rsa_key);
+  if (!key || !key->has_private()) {
+    error = kek.rsa_key + ": not a PEM RSA private key";
+    return std::nullopt;
+  }
+  return key;
+}
+
+std::string kek_cipher_name(const kek_config& k) {
+  if (k.cipher == ike::cipher::des3_cbc) {
+    return "3des";
+  }
+  return "aes-" + std::to_string(k.key_bits);
+}
+
+}  // namespace gm::control::ks
