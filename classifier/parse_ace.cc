@@ -134,8 +134,8 @@ std::string parse_ace(const std::string& line, uint32_t sa_index, ace& out) {
   const std::string p = tk.next();
   if (auto it = protos.find(p); it != protos.end()) {
     out.proto = it->second;
-  } else if (!p.empty() && p.find_first_not_of("0123456789") == std::string::npos &&
-             std::stoul(p) <= 255) {
+  } else if (!p.empty() && p.size() <= 3 &&  // longer digit strings make stoul throw
+             p.find_first_not_of("0123456789") == std::string::npos && std::stoul(p) <= 255) {
     out.proto = static_cast<uint8_t>(std::stoul(p));
   } else {
     return "unknown protocol '" + p + "'";

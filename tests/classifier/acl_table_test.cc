@@ -216,5 +216,22 @@ TEST(parse_ace, clear_errors_for_what_it_does_not_understand) {
   EXPECT_EQ(a.src.len, 32);
 }
 
+// Found by ace_parse_fuzz: a protocol number too long for unsigned long made stoul throw
+// out_of_range, which nothing caught (gm-dataplane died on such a config line).
+TEST(parse_ace, protocol_numbers_of_any_length_are_an_error_not_an_exception) {
+  ace a;
+  for (const char* l : {"deny 00000000002000000000000000000000000 any any",
+                        "permit 99999999999999999999999 any any", "permit 256 any any",
+                        "permit 0255 any any"}) {
+    std::string err;
+    EXPECT_NO_THROW(err = parse_ace(l, 1, a)) << l;
+    EXPECT_NE(err.find("unknown protocol"), std::string::npos) << l << ": " << err;
+  }
+  EXPECT_EQ(parse_ace("permit 255 any any", 1, a), "");
+  EXPECT_EQ(a.proto, 255);
+  EXPECT_EQ(parse_ace("permit 007 any any", 1, a), "");
+  EXPECT_EQ(a.proto, 7);
+}
+
 }  // namespace
 }  // namespace gm::classifier
