@@ -19,6 +19,7 @@ enum class msg_type : uint16_t {
   policy_replace = 4,       ///< new local + KS ACL from a memzone
   pseudotime_sync = 5,      ///< KS pseudotime (registration, rekey)
   flush = 6,                ///< remove every SA and the policy (clear crypto gdoi)
+  sender_id = 7,            ///< the KS-allocated sender id (RFC 6054) for GCM IVs
   // data plane -> control
   ack = 100,                ///< result of a request, matched by seq
   event_unknown_spi = 101,  ///< ESP with an SPI we do not have (rate-limited per lcore)
@@ -71,6 +72,10 @@ struct pseudotime_body {
   uint32_t window_ms;
 };
 
+struct sender_id_body {
+  uint32_t sid;  ///< low 16 bits are used; 0 keeps the configured one
+};
+
 struct ack_body {
   int32_t status;  ///< 0 ok, else an errno-style code
   char text[96];
@@ -98,6 +103,7 @@ struct alignas(8) msg {
     spi_body spi;
     policy_body policy;
     pseudotime_body pt;
+    sender_id_body sender;
     ack_body ack;
     unknown_spi_body unknown_spi;
     tbar_fail_body tbar_fail;

@@ -211,6 +211,14 @@ ctrl::msg group_control::apply(const ctrl::msg& req, uint64_t mono_ns) {
         }
         break;
       }
+      case ctrl::msg_type::sender_id:
+        if (req.u.sender.sid > 0xffff) {
+          rc = EINVAL;
+          why = "sender id " + std::to_string(req.u.sender.sid) + " does not fit 16 bits";
+        } else {
+          _sender_id = req.u.sender.sid;
+        }
+        break;
       case ctrl::msg_type::flush:
         _sas.clear();
         _outbound_spi.fill(0);
@@ -237,6 +245,7 @@ void group_control::publish() {
   st->migration = _cfg.migration;
   st->acl = _acl;
   st->pseudotime = _pt;
+  st->sender_id = _sender_id;
   for (const auto& [spi, e] : _sas) {
     st->sas.push_back(e.sa);
     st->inbound.sas[st->inbound.count++] = e.sa.get();

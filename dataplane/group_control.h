@@ -52,6 +52,7 @@ class group_control {
   std::array<bool, crypto::transform_count> _enabled;
   const config& _cfg;
   std::map<uint32_t, sa_entry> _sas;  ///< by SPI
+  uint32_t _sender_id = 0;  ///< KS-allocated; 0 = configured
   std::array<uint32_t, max_policy_index> _outbound_spi{};  ///< 0 = none active
   std::bitset<crypto::max_sa_slots> _slots_used;
   uint16_t _next_slot = 0;  ///< round robin, so a slot's counters are rarely reused

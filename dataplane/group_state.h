@@ -33,6 +33,8 @@ struct group_state {
   std::shared_ptr<const classifier::acl_table> acl;
   tbar::pseudotime pseudotime;
   migration_mode migration = migration_mode::normal;
+  /// The KS-allocated sender id for counter-mode IVs; 0 = the configured one.
+  uint32_t sender_id = 0;
 };
 
 }  // namespace gm::dataplane

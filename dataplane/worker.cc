@@ -363,6 +363,10 @@ void worker::send_event(const ctrl::msg& m, uint64_t now_ns) {
 
 uint16_t worker::poll_once() {
   const group_state* gs = state->read();
+  // A KS-allocated sender id replaces the configured one: IVs stay unique across GMs.
+  if (gs != nullptr && gs->sender_id != 0 && gs->sender_id != esp->sender_id) [[unlikely]] {
+    esp->sender_id = gs->sender_id;
+  }
   rte_mbuf* pkts[rx_burst];
   uint16_t total = 0;
   const uint64_t now = clock_ns();
