@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
@@ -57,9 +58,11 @@ class cli_server {
  private:
   void accept();
 
+  struct impl;
+
   boost::asio::io_context& _io;
   cli_server_options _opts;
-  handler _handler;
+  std::unique_ptr<impl> _impl;
   boost::asio::local::stream_protocol::acceptor _acceptor;
   bool _bound = false;
 };

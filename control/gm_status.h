@@ -14,17 +14,19 @@
 
 namespace gm::control {
 
-/// One line of an event trace ("*Nov 6 15:55:16.117" + "GDOI_REKEY_EVENT: ACK_SENT: ...").
-struct trace_entry {
+/// One line of an event trace as shown: timestamp ("*Nov 6 15:55:16.117", a trailing colon
+/// is optional) and text ("GDOI_REKEY_EVENT: ACK_SENT: ..."). Named apart from
+/// event_trace.h's trace_entry so both headers can be included together.
+struct trace_row {
   std::string timestamp;
   std::string text;
 };
 
 /// The always-on event trace rings (`show monitor event-trace gdoi ...`), oldest first.
 struct event_trace_status {
-  std::vector<trace_entry> registration;
-  std::vector<trace_entry> rekey;
-  std::vector<trace_entry> exit;
+  std::vector<trace_row> registration;
+  std::vector<trace_row> rekey;
+  std::vector<trace_row> exit;
 };
 
 enum class registration_state : uint8_t { not_registered, registering, registered };
