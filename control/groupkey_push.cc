@@ -349,9 +349,13 @@ std::variant<opened_push, push_error> rekey_receiver::receive(std::span<const ui
   if (auto* e = std::get_if<push_error>(&next)) {
     return *e;
   }
-  kek = std::move(std::get<kek_state>(next));
-  // spec 7: the new KEK restarts the SEQ count; its first push may carry SEQ 1.
-  last_seq = 0;
+  kek_state& n = std::get<kek_state>(next);
+  // Key servers resend the current KEK in TEK rekeys: only a different KEK restarts the
+  // count, else a replayed old push could follow any push that carries the KEK.
+  const bool same_kek = n.spi == kek.spi && n.key == kek.key;
+  kek = std::move(n);
+  // spec 7: a new KEK restarts the SEQ count; its first push may carry SEQ 1.
+  last_seq = same_kek ? p->seq : 0;
   return r;
 }
 

@@ -95,8 +95,9 @@ std::variant<opened_push, push_error> open_push(std::span<const uint8_t> dgram,
 struct rekey_receiver {
   kek_state kek;
   uint32_t last_seq = 0;
-  /// open_push(); on success last_seq = seq, and when the push carries a KEK key packet
-  /// (a KEK rekey) the new KEK replaces `kek` and last_seq restarts at 0.
+  /// open_push(); on success last_seq = seq, but when the push carries a KEK key packet
+  /// for a different KEK (another SPI or key: a KEK rekey) the new KEK replaces `kek` and
+  /// last_seq restarts at 0. A KD that resends the current KEK changes nothing.
   std::variant<opened_push, push_error> receive(std::span<const uint8_t> dgram);
 };
 
