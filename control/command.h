@@ -40,9 +40,9 @@ enum class command_kind : uint8_t {
 const char* words(command_kind k);
 
 enum class trace_kind : uint8_t { registration, rekey, exit, all };
-enum class debug_role : uint8_t { gm, ks };
-enum class debug_feature : uint8_t { registration, rekey, replay, all_features };
-enum class debug_level : uint8_t { error, terse, event, detail, packet, all_levels };
+enum class cmd_debug_role : uint8_t { gm, ks };
+enum class cmd_debug_feature : uint8_t { registration, rekey, replay, all_features };
+enum class cmd_debug_level : uint8_t { error, terse, event, detail, packet, all_levels };
 enum class filter_kind : uint8_t { none, include, exclude, begin };
 
 /// `| include REGEX` and friends; the pattern is an ECMAScript regex (std::regex).
@@ -55,9 +55,9 @@ struct output_filter {
 struct command {
   command_kind kind = command_kind::show_gdoi;
   trace_kind trace = trace_kind::all;                 ///< show_event_trace
-  debug_role role = debug_role::gm;                   ///< debug_gdoi
-  debug_feature feature = debug_feature::all_features;
-  debug_level level = debug_level::all_levels;
+  cmd_debug_role role = cmd_debug_role::gm;                   ///< debug_gdoi
+  cmd_debug_feature feature = cmd_debug_feature::all_features;
+  cmd_debug_level level = cmd_debug_level::all_levels;
   uint32_t peer = 0;                                  ///< debug_condition_peer, host order
   output_filter filter;
 };
