@@ -60,6 +60,17 @@ bool decrement_ttl(rte_mbuf* m) {
   return true;
 }
 
+// Packets forwarded in clear pass no ESP stage, which would have checked them: one whose
+// header lies about its length is dropped here rather than sent on (spec section 3, step 1).
+// strip_l2 guaranteed 20 bytes.
+bool well_formed_ipv4(const rte_mbuf* m) {
+  const auto* ip = rte_pktmbuf_mtod(m, const rte_ipv4_hdr*);
+  const uint32_t ihl = (ip->version_ihl & 0xf) * 4u;
+  const uint32_t tl = rte_be_to_cpu_16(ip->total_length);
+  return (ip->version_ihl >> 4) == 4 && ihl >= sizeof(rte_ipv4_hdr) && tl >= ihl &&
+         tl <= rte_pktmbuf_data_len(m);
+}
+
 void send(const port_side& side, rte_mbuf** pkts, uint16_t n, port_counters& c) {
   for (uint16_t i = 0; i < n; ++i) {
     auto* eth = reinterpret_cast<rte_ether_hdr*>(rte_pktmbuf_prepend(pkts[i], sizeof(rte_ether_hdr)));
@@ -176,13 +187,21 @@ void lan_to_wan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, u
       drop(m, drop_reason::ttl_expired, c);
       continue;
     }
-    switch (classifier::result::act(results[i])) {
+    const auto act = classifier::result::act(results[i]);
+    const bool clear = act == classifier::action::bypass ||
+                       (act == classifier::action::protect &&
+                        gs.migration == migration_mode::receive_only);  // decrypt, send clear
+    if (clear && !well_formed_ipv4(m)) [[unlikely]] {
+      drop(m, drop_reason::bad_inner_ip, c);
+      continue;
+    }
+    switch (act) {
       case classifier::action::bypass:
         out[nout++] = m;
         break;
       case classifier::action::protect:
-        if (gs.migration == migration_mode::receive_only) {
-          out[nout++] = m;  // receive-only: decrypt inbound, send clear
+        if (clear) {
+          out[nout++] = m;
         } else {
           prot[nprot] = m;
           prot_idx[nprot++] = classifier::result::sa(results[i]);
@@ -317,6 +336,8 @@ void wan_to_lan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, u
         drop(m, drop_reason::clear_protected, c);  // fail-close
       } else if (act == classifier::action::discard) [[unlikely]] {
         drop(m, drop_reason::policy_discard, c);
+      } else if (!well_formed_ipv4(m)) [[unlikely]] {
+        drop(m, drop_reason::bad_outer_ip, c);
       } else if (!decrement_ttl(m)) [[unlikely]] {
         drop(m, drop_reason::ttl_expired, c);
       } else {

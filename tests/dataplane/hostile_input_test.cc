@@ -1,0 +1,286 @@
+// Hostile and unusual input through a whole worker (tests/dataplane_world.h: net_ring ports,
+// the seed ACL, one SA per transform), one frame at a time, asserting the drop counter each
+// lands in or what comes out. The WAN-side ESP matrix lives in pcap_integration_test.py;
+// this covers the LAN side, clear WAN input, and the cases the fuzz targets found.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "tests/dataplane_world.h"
+
+namespace gm::test {
+namespace {
+
+using bytes = std::vector<uint8_t>;
+
+void put16(uint8_t* p, uint32_t v) {
+  p[0] = static_cast<uint8_t>(v >> 8);
+  p[1] = static_cast<uint8_t>(v);
+}
+
+uint16_t cksum(const uint8_t* p, std::size_t n) {
+  uint32_t sum = 0;
+  for (std::size_t i = 0; i + 1 < n; i += 2) sum += static_cast<uint32_t>(p[i] << 8 | p[i + 1]);
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint16_t>(~sum);
+}
+
+struct ip_opts {
+  uint8_t proto = 17;
+  uint8_t ttl = 64;
+  bool df = false;
+  uint32_t src = 0x0a010101;
+  uint32_t dst = 0x0a020202;
+  uint16_t sport = 3000, dport = 3001;
+  bytes options;       ///< IP options, a multiple of 4 bytes
+  int total_len = -1;  ///< -1: the true length; else written as is (a lie)
+  uint16_t ethertype = 0x0800;
+  bool syn_mss = false;  ///< TCP SYN with an MSS option of 1460
+};
+
+// Ethernet | IPv4 (+options) | UDP/TCP/ICMP header | payload.
+bytes frame(std::size_t payload, const ip_opts& o = {}) {
+  const std::size_t ihl = 20 + o.options.size();
+  const std::size_t l4 = o.proto == 6 ? (o.syn_mss ? 24 : 20) : 8;
+  bytes f(14 + ihl + l4 + payload, 0);
+  f[0] = 2;
+  f[5] = 1;
+  put16(&f[12], o.ethertype);
+  uint8_t* ip = &f[14];
+  ip[0] = static_cast<uint8_t>(0x40 | ihl / 4);
+  put16(ip + 2, o.total_len < 0 ? static_cast<uint32_t>(ihl + l4 + payload)
+                                : static_cast<uint32_t>(o.total_len));
+  put16(ip + 4, 0x1234);
+  if (o.df) ip[6] = 0x40;
+  ip[8] = o.ttl;
+  ip[9] = o.proto;
+  for (int i = 0; i < 4; ++i) {
+    ip[12 + i] = static_cast<uint8_t>(o.src >> (24 - 8 * i));
+    ip[16 + i] = static_cast<uint8_t>(o.dst >> (24 - 8 * i));
+  }
+  std::memcpy(ip + 20, o.options.data(), o.options.size());
+  put16(ip + 10, cksum(ip, ihl));
+  uint8_t* l = ip + ihl;
+  if (o.proto == 1) {
+    l[0] = 8;  // echo request
+  } else {
+    put16(l, o.sport);
+    put16(l + 2, o.dport);
+    if (o.proto == 17) put16(l + 4, static_cast<uint32_t>(8 + payload));
+    if (o.proto == 6) {
+      l[12] = static_cast<uint8_t>(l4 / 4 << 4);
+      if (o.syn_mss) {
+        l[13] = 0x02;  // SYN
+        l[20] = 2;     // MSS option
+        l[21] = 4;
+        put16(l + 22, 1460);
+      }
+    }
+  }
+  for (std::size_t i = 0; i < payload; ++i) l[l4 + i] = static_cast<uint8_t>(i);
+  return f;
+}
+
+class hostile_input : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (g_wd == nullptr) g_wd = make_world();
+  }
+  void SetUp() override {
+    wd().w.state = wd().states[0].get();  // aes-gcm-128 outbound
+    before = wd().sum();
+  }
+  static world& wd() { return *g_wd; }
+
+  struct result {
+    std::vector<bytes> lan, wan;
+    totals d;  ///< counters after minus before
+  };
+  result send(rte_ring* rx, const bytes& f) {
+    const totals b = wd().sum();
+    EXPECT_TRUE(wd().push(rx, f.data(), f.size()));
+    result r;
+    r.lan = world::drain(wd().lan_tx);
+    r.wan = world::drain(wd().wan_tx);
+    const totals a = wd().sum();
+    r.d.drops = a.drops - b.drops;
+    r.d.lan_tx = a.lan_tx - b.lan_tx;
+    r.d.wan_tx = a.wan_tx - b.wan_tx;
+    r.d.fragmented = a.fragmented - b.fragmented;
+    r.d.encaps = a.encaps - b.encaps;
+    r.d.decaps = a.decaps - b.decaps;
+    for (std::size_t i = 0; i < drop_reason_count; ++i) {
+      r.d.by_reason[i] = a.by_reason[i] - b.by_reason[i];
+    }
+    wd().check_no_leak();
+    return r;
+  }
+  result lan(const bytes& f) { return send(wd().lan_rx, f); }
+  result wan(const bytes& f) { return send(wd().wan_rx, f); }
+  static uint64_t port_drop(const std::array<uint64_t, drop_reason_count>& a, drop_reason r) {
+    return a[static_cast<std::size_t>(r)];
+  }
+  // Exactly one drop, for `reason`, charged to the given counters, and nothing sent.
+  static void expect_only_drop(const result& r, drop_reason reason) {
+    EXPECT_EQ(r.d.drops, 1u) << info(reason).name;
+    EXPECT_EQ(r.d.by_reason[static_cast<std::size_t>(reason)], 1u) << info(reason).name;
+    EXPECT_TRUE(r.lan.empty());
+    EXPECT_TRUE(r.wan.empty());
+  }
+
+  static inline world* g_wd = nullptr;
+  totals before;
+};
+
+TEST_F(hostile_input, lan_frames_that_are_not_ipv4_count_as_not_ipv4) {
+  const uint64_t was = port_drop(wd().w.lan_counters.drops, drop_reason::not_ipv4);
+  bytes runt = frame(0);
+  runt.resize(14 + 19);  // one byte short of an IPv4 header
+  expect_only_drop(lan(runt), drop_reason::not_ipv4);
+  ip_opts v6;
+  v6.ethertype = 0x86dd;
+  expect_only_drop(lan(frame(20, v6)), drop_reason::not_ipv4);
+  ip_opts arp;
+  arp.ethertype = 0x0806;
+  expect_only_drop(lan(frame(20, arp)), drop_reason::not_ipv4);
+  ip_opts vlan;
+  vlan.ethertype = 0x8100;  // 802.1Q: no VLAN support on the LAN port
+  expect_only_drop(lan(frame(20, vlan)), drop_reason::not_ipv4);
+  expect_only_drop(lan(bytes(14, 0)), drop_reason::not_ipv4);
+  EXPECT_EQ(port_drop(wd().w.lan_counters.drops, drop_reason::not_ipv4), was + 5);
+}
+
+TEST_F(hostile_input, lan_ttl_1_and_0_are_dropped_not_forwarded) {
+  for (uint8_t ttl : {0, 1}) {
+    ip_opts o;
+    o.ttl = ttl;
+    expect_only_drop(lan(frame(20, o)), drop_reason::ttl_expired);
+  }
+  ip_opts o;
+  o.ttl = 2;
+  const result r = lan(frame(20, o));
+  EXPECT_EQ(r.d.encaps, 1u);
+  ASSERT_EQ(r.wan.size(), 1u);
+  EXPECT_EQ(r.wan[0][14 + 8], 1);  // outer TTL copies the decremented inner TTL
+}
+
+// Found by outbound_fuzz: bypass traffic was forwarded in clear with a total length larger
+// than the frame (spec section 3 step 1: malformed -> count and drop).
+TEST_F(hostile_input, bypass_packets_whose_header_lies_are_dropped_not_forwarded) {
+  ip_opts icmp;
+  icmp.proto = 1;  // the seed ACL bypasses ICMP
+  const result ok = lan(frame(20, icmp));
+  EXPECT_EQ(ok.d.drops, 0u);
+  ASSERT_EQ(ok.wan.size(), 1u);
+  EXPECT_EQ(ok.d.encaps, 0u);
+  icmp.total_len = 25970;
+  expect_only_drop(lan(frame(20, icmp)), drop_reason::bad_inner_ip);
+  icmp.total_len = 12;  // shorter than its own header
+  expect_only_drop(lan(frame(20, icmp)), drop_reason::bad_inner_ip);
+  // The same from the WAN: clear bypass traffic, header lying.
+  icmp.total_len = 2000;
+  expect_only_drop(wan(frame(20, icmp)), drop_reason::bad_outer_ip);
+  icmp.total_len = -1;
+  const result in = wan(frame(20, icmp));
+  EXPECT_EQ(in.d.drops, 0u);
+  EXPECT_EQ(in.lan.size(), 1u);
+}
+
+TEST_F(hostile_input, protected_packets_whose_header_lies_are_dropped_by_the_esp_stage) {
+  ip_opts o;
+  o.total_len = 1000;
+  expect_only_drop(lan(frame(20, o)), drop_reason::bad_inner_ip);
+  bytes ihl4 = frame(20);
+  ihl4[14] = 0x44;  // unparseable: the classifier says discard
+  expect_only_drop(lan(ihl4), drop_reason::policy_discard);
+}
+
+TEST_F(hostile_input, df_packets_too_big_for_the_wan_mtu_get_icmp_frag_needed) {
+  ip_opts o;
+  o.df = true;
+  o.src = 0x0a0a0a0a;
+  const result r = lan(frame(1500 - 28, o));  // a 1500-byte packet, WAN MTU 1400
+  EXPECT_EQ(r.d.drops, 1u);
+  EXPECT_EQ(r.d.by_reason[static_cast<std::size_t>(drop_reason::too_big)], 1u);
+  EXPECT_TRUE(r.wan.empty());
+  ASSERT_EQ(r.lan.size(), 1u);
+  const uint8_t* ip = r.lan[0].data() + 14;
+  EXPECT_EQ(ip[9], 1);                           // ICMP
+  EXPECT_EQ(ip[16], 10);                         // to the source
+  EXPECT_EQ(std::memcmp(ip + 12, "\x0a\x00\x00\x01", 4), 0);  // from lan.ip
+  EXPECT_EQ(ip[20], 3);
+  EXPECT_EQ(ip[21], 4);
+  const uint32_t mtu = static_cast<uint32_t>(ip[26] << 8 | ip[27]);
+  EXPECT_GT(mtu, 1300u);
+  EXPECT_LT(mtu, 1400u);
+  EXPECT_EQ(cksum(ip, 20), 0);
+}
+
+TEST_F(hostile_input, jumbo_packets_without_df_are_fragmented_then_encrypted) {
+  const result r = lan(frame(3000));
+  EXPECT_EQ(r.d.drops, 0u);
+  EXPECT_EQ(r.d.fragmented, 1u);
+  ASSERT_EQ(r.wan.size(), 3u);  // 3028 bytes in fragments of at most ~1350
+  EXPECT_EQ(r.d.encaps, 3u);
+  for (const bytes& f : r.wan) {
+    check_sent_frame(f, wd().w.wan, wan_mtu, true);
+    EXPECT_EQ(f[14 + 9], 50);
+  }
+  // Each fragment decrypts on the way back and leaves as an inner fragment.
+  uint32_t inner_bytes = 0;
+  for (const bytes& f : r.wan) {
+    const result back = wan(f);
+    EXPECT_EQ(back.d.drops, 0u);
+    ASSERT_EQ(back.lan.size(), 1u);
+    inner_bytes += static_cast<uint32_t>(back.lan[0].size() - 14 - 20);
+  }
+  EXPECT_EQ(inner_bytes, 8u + 3000u);
+}
+
+TEST_F(hostile_input, ip_options_mss_clamp_and_gdoi_bypass) {
+  ip_opts opt;
+  opt.options = {1, 1, 1, 0};  // NOP NOP NOP EOL
+  const result r = lan(frame(40, opt));
+  EXPECT_EQ(r.d.drops, 0u);
+  EXPECT_EQ(r.d.encaps, 1u);
+  const result back = wan(r.wan.at(0));
+  ASSERT_EQ(back.lan.size(), 1u);
+  EXPECT_EQ(back.lan[0][14], 0x46);  // the options survived the round trip
+  EXPECT_EQ(std::memcmp(&back.lan[0][14 + 20], opt.options.data(), 4), 0);
+
+  ip_opts syn;
+  syn.proto = 6;
+  syn.syn_mss = true;
+  const uint64_t clamped = wd().w.lan_counters.mss_clamped;
+  const result s = lan(frame(0, syn));
+  EXPECT_EQ(s.d.encaps, 1u);
+  EXPECT_EQ(wd().w.lan_counters.mss_clamped, clamped + 1);
+  const result sb = wan(s.wan.at(0));
+  ASSERT_EQ(sb.lan.size(), 1u);
+  EXPECT_EQ(sb.lan[0][14 + 20 + 22] << 8 | sb.lan[0][14 + 20 + 23], lan_mss);
+
+  ip_opts gdoi;
+  gdoi.sport = gdoi.dport = 848;  // GDOI must never be encrypted
+  const result g = lan(frame(30, gdoi));
+  EXPECT_EQ(g.d.encaps, 0u);
+  ASSERT_EQ(g.wan.size(), 1u);
+  EXPECT_EQ(g.wan[0][14 + 9], 17);
+}
+
+TEST_F(hostile_input, clear_protected_traffic_on_the_wan_is_dropped_fail_close) {
+  expect_only_drop(wan(frame(20)), drop_reason::clear_protected);
+}
+
+TEST_F(hostile_input, esp_for_an_unknown_spi_is_counted_without_an_sa) {
+  bytes f = frame(40);
+  f[14 + 9] = 50;
+  put16(&f[14 + 10], 0);
+  put16(&f[14 + 10], cksum(&f[14], 20));
+  const uint64_t was = port_drop(wd().w.esp->no_sa.drops, drop_reason::unknown_spi);
+  expect_only_drop(wan(f), drop_reason::unknown_spi);
+  EXPECT_EQ(port_drop(wd().w.esp->no_sa.drops, drop_reason::unknown_spi), was + 1);
+}
+
+}  // namespace
+}  // namespace gm::test
