@@ -187,11 +187,11 @@ parse_result parse_debug(cursor& c) {
     return finish(c, cmd);
   }
   cmd.kind = command_kind::debug_gdoi;
-  cmd.role = static_cast<debug_role>(r);
+  cmd.role = static_cast<cmd_debug_role>(r);
   GM_KEYWORD(f, c, "registration", "rekey", "replay", "all-features");
-  cmd.feature = static_cast<debug_feature>(f);
+  cmd.feature = static_cast<cmd_debug_feature>(f);
   GM_KEYWORD(l, c, "error", "terse", "event", "detail", "packet", "all-levels");
-  cmd.level = static_cast<debug_level>(l);
+  cmd.level = static_cast<cmd_debug_level>(l);
   return finish(c, cmd);
 }
 

@@ -134,7 +134,6 @@ std::string show_gdoi(const gm_status& s) {
     o << "\n";
     member_block(o, g);
     policy_block(o, g);
-    o << "\n";
   }
   return o.str();
 }

@@ -25,12 +25,14 @@ std::string seqs(const std::vector<uint32_t>& v) {
   return out;
 }
 
-// "management alg     : disabled      encrypt alg       : 3DES"
+// Two fields on one line, "management alg     : disabled      encrypt alg       : 3DES".
+// lw/rw: the name widths; IOS is not consistent (KEK "orig life(sec): 1200" has no blank
+// before the colon, TEK "remaining life(sec) : 796" has one), so callers pass them.
 std::string two(std::string_view a, const std::string& av, std::string_view b,
-                const std::string& bv) {
-  std::string left = av;
-  left.append(left.size() < 14 ? 14 - left.size() : 1, ' ');
-  return "     " + field(a, 19) + left + field(b, 18) + bv + "\n";
+                const std::string& bv, std::size_t lw = 19, std::size_t rw = 18) {
+  std::string left = field(a, lw) + av;
+  left.append(left.size() < 35 ? 35 - left.size() : 1, ' ');
+  return "     " + left + field(b, rw) + bv + "\n";
 }
 
 std::string kek_spi(const std::array<uint8_t, 16>& spi) {
@@ -52,9 +54,9 @@ std::string show_ks_members(const ks_status& s) {
     o << "Number of rekeys sent for group " << g.name << " : " << g.rekey.rekeys_sent << "\n\n";
     for (const auto& m : g.members) {
       auto line = [&](std::string_view name, const std::string& v) {
-        o << " " << field(name, 17) << v << "\n";
+        o << " " << field(name, 18) << v << "\n";
       };
-      o << field("Group Member ID", 18) << fmt::ipv4(m.addr) << "      GM Version: " << m.version
+      o << field("Group Member ID", 19) << fmt::ipv4(m.addr) << "      GM Version: " << m.version
         << "\n";
       line("Group ID", std::to_string(m.group_id));
       line("Group Name", m.group_name);
@@ -114,7 +116,7 @@ std::string show_ks_policy(const ks_status& s) {
         << two("crypto iv length", std::to_string(k.iv_length), "key size",
                std::to_string(k.key_size_bytes))
         << two("orig life(sec)", std::to_string(k.orig_life_s), "remaining life(sec)",
-               std::to_string(k.remaining_life_s))
+               std::to_string(k.remaining_life_s), 0)
         << two("sig hash algorithm", k.sig_hash_enabled ? "enabled" : "disabled",
                "sig key length", std::to_string(k.sig_key_length))
         << "     " << field("sig size", 19) << k.sig_size << "\n"
@@ -126,13 +128,13 @@ std::string show_ks_policy(const ks_status& s) {
         << "     " << field("access-list", 19) << t.access_list << "\n"
         << "     " << field("transform", 19) << t.transform << "\n"
         << two("alg key size", std::to_string(t.alg_key_size_bytes), "sig key size",
-               std::to_string(t.sig_key_size_bytes))
+               std::to_string(t.sig_key_size_bytes), 19, 20)
         << two("orig life(sec)", std::to_string(t.orig_life_s), "remaining life(sec)",
-               std::to_string(t.remaining_life_s))
+               std::to_string(t.remaining_life_s), 19, 20)
         << two("tek life(sec)", std::to_string(t.tek_life_s), "elapsed time(sec)",
-               std::to_string(t.elapsed_s))
+               std::to_string(t.elapsed_s), 19, 20)
         << two("override life (sec)", std::to_string(t.override_life_s),
-               "antireplay window size", std::to_string(t.antireplay_window))
+               "antireplay window size", std::to_string(t.antireplay_window), 19, 20)
         << "\n";
       if (t.antireplay_window != 0) {
         o << "     Replay Value " << fmt::secs(t.replay_value_ms) << " secs\n\n";
