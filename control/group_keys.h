@@ -15,15 +15,15 @@ namespace gm::control {
 
 /// The keys of one group as the KS delivered them.
 struct group_keys {
-  std::optional<sa_kek> kek;          ///< SA KEK policy; kek->spi = the rekey cookies
-  std::optional<key_packet> kek_keys; ///< KEK key packet: algorithm_key = IV || key,
-                                      ///< signature_key = KS public key (DER SPKI)
-  std::vector<sa_tek> teks;           ///< every ACE in order; deny ACEs have spi 0
+  std::optional<sa_kek> kek;                ///< SA KEK policy; kek->spi = the rekey cookies
+  std::optional<key_packet> kek_keys;       ///< KEK key packet: algorithm_key = IV || key,
+                                            ///< signature_key = KS public key (DER SPKI)
+  std::vector<sa_tek> teks;                 ///< every ACE in order; deny ACEs have spi 0
   std::map<uint32_t, key_packet> tek_keys;  ///< TEK key packets by SPI (permit TEKs only)
-  std::optional<gap_payload> gap;     ///< GAP the KS sent in the SA
-  std::optional<uint32_t> seq;        ///< SEQ of message 4 / of the push
-  std::optional<key_packet> sid;      ///< SID key packet (type 4) when a sender id was given
-  id_forms forms;                     ///< ID-length forms the KS used (interop log line)
+  std::optional<gap_payload> gap;           ///< GAP the KS sent in the SA
+  std::optional<uint32_t> seq;              ///< SEQ of message 4 / of the push
+  std::optional<key_packet> sid;            ///< SID key packet (type 4) when a sender id was given
+  id_forms forms;                           ///< ID-length forms the KS used (interop log line)
 
   /// The sender id value (SID_VALUE attribute, RFC 6407 5.5.3) of the SID key packet.
   std::optional<uint64_t> sender_id() const;

@@ -62,8 +62,7 @@ struct opened {
 
 /// Header checks, decryption and decoding (no HASH check yet). `mid` 0 accepts any non-zero
 /// message id (the KS's message 1).
-std::variant<opened, pull_error> open(phase1_sa& sa, std::span<const uint8_t> dgram,
-                                      uint32_t mid) {
+std::variant<opened, pull_error> open(phase1_sa& sa, std::span<const uint8_t> dgram, uint32_t mid) {
   auto h = decode_header(dgram);
   if (!h) {
     return fail(pull_errc::codec, h.error());
@@ -84,8 +83,8 @@ std::variant<opened, pull_error> open(phase1_sa& sa, std::span<const uint8_t> dg
   if (!plain) {
     return fail(pull_errc::decrypt_failed);
   }
-  auto d = decode_payloads(h->next_payload, *plain, header_len, tail::padding,
-                           exchange::groupkey_pull);
+  auto d =
+      decode_payloads(h->next_payload, *plain, header_len, tail::padding, exchange::groupkey_pull);
   if (!d) {
     return fail(pull_errc::codec, d.error());
   }
@@ -132,7 +131,11 @@ std::variant<bytes, pull_error> seal(phase1_sa& sa, uint32_t mid,
   hdr.exchange_type = exchange::groupkey_pull;
   hdr.flags = flag::encryption;
   hdr.message_id = mid;
-  return protect(sa, hdr, chain);
+  bytes out = protect(sa, hdr, chain);
+  if (out.empty()) {
+    return fail(pull_errc::encode_failed);  // the phase-1 SA's key or IV has the wrong size
+  }
+  return out;
 }
 
 bool same(std::span<const uint8_t> a, const bytes& b) {
@@ -244,9 +247,9 @@ pull_step pull_initiator::on_message_4(std::span<const uint8_t> dgram) {
   if (auto e = check_keys(_sa_policy, *kd)) {
     return fail(pull_errc::keys_missing, *e);
   }
-  const bool kek_keys = std::any_of(kd->packets.begin(), kd->packets.end(), [](const key_packet& k) {
-    return k.type == key_packet_type::kek;
-  });
+  const bool kek_keys =
+      std::any_of(kd->packets.begin(), kd->packets.end(),
+                  [](const key_packet& k) { return k.type == key_packet_type::kek; });
   if (_sa_policy.kek && !kek_keys) {
     // An SA KEK without its key packet leaves the GM unable to open any rekey.
     return fail(pull_errc::keys_missing);

@@ -2,10 +2,10 @@
 // over an established phase-1 SA. No sockets, no timers: the daemon feeds datagrams in and
 // sends what comes back, and retransmits last_sent() on its own timer.
 //
-//   GM -> KS  HDR*, HASH(1), Ni, ID          HASH(1) = prf(SKEYID_a, M-ID | Ni | ID)
-//   KS -> GM  HDR*, HASH(2), Nr, SA          HASH(2) = prf(SKEYID_a, M-ID | Ni_b | Nr | SA)
-//   GM -> KS  HDR*, HASH(3) [, GAP]          HASH(3) = prf(SKEYID_a, M-ID | Ni_b | Nr_b [| GAP])
-//   KS -> GM  HDR*, HASH(4) [, SEQ], KD      HASH(4) = prf(SKEYID_a, M-ID | Ni_b | Nr_b [| SEQ] | KD)
+//   GM -> KS  HDR*, HASH(1), Ni, ID       HASH(1) = prf(SKEYID_a, M-ID | Ni | ID)
+//   KS -> GM  HDR*, HASH(2), Nr, SA       HASH(2) = prf(SKEYID_a, M-ID | Ni_b | Nr | SA)
+//   GM -> KS  HDR*, HASH(3) [, GAP]       HASH(3) = prf(SKEYID_a, M-ID | Ni_b | Nr_b [| GAP])
+//   KS -> GM  HDR*, HASH(4) [, SEQ], KD   HASH(4) = prf(SKEYID_a, M-ID | Ni_b | Nr_b [| SEQ] | KD)
 //
 // As in RFC 2409 Quick Mode, the payloads named after M-ID (and the nonce bodies aside) are
 // hashed whole, generic headers included: in practice, every byte of the decrypted chain
@@ -80,7 +80,8 @@ class pull_initiator {
 /// message 4. If message 3 asks for a sender id and that offer carried no `sid`, it is
 /// called once more with sender_id_requested = true, and only that offer's `sid` is used.
 /// Returning nothing means "no such group": unknown_group.
-using pull_policy = std::function<std::optional<ks_offer>(uint32_t group, bool sender_id_requested)>;
+using pull_policy =
+    std::function<std::optional<ks_offer>(uint32_t group, bool sender_id_requested)>;
 
 /// The KS side. Not thread-safe; one per message id (the daemon keys them by cookies and
 /// message id).

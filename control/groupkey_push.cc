@@ -95,8 +95,8 @@ attempt try_mode(std::span<const uint8_t> dgram, const isakmp_header& h, const k
   if (!plain) {
     return {fail(push_errc::decrypt_failed), {}};
   }
-  auto d = decode_payloads(h.next_payload, *plain, header_len, tail::padding,
-                           exchange::groupkey_push);
+  auto d =
+      decode_payloads(h.next_payload, *plain, header_len, tail::padding, exchange::groupkey_push);
   if (!d) {
     // Under the wrong key, IV mode or after tampering, the chain is noise.
     return {fail(push_errc::decrypt_failed, d.error()), {}};
@@ -173,7 +173,7 @@ key_bytes ack_key(const kek_state& kek) {
 }  // namespace
 
 std::variant<kek_state, push_error> make_kek_state(const sa_kek& kek, const key_packet& keys,
-                                                  std::span<const uint8_t> previous_public_der) {
+                                                   std::span<const uint8_t> previous_public_der) {
   if (keys.type != key_packet_type::kek || !kek.attrs.algorithm) {
     return fail(push_errc::bad_kek);
   }
@@ -208,8 +208,7 @@ std::variant<kek_state, push_error> make_kek_state(const sa_kek& kek, const key_
 }
 
 std::variant<bytes, push_error> build_push(const kek_state& kek, const ike::rsa_key& signer,
-                                           uint32_t seq, const sa_payload& sa,
-                                           const kd_payload& kd,
+                                           uint32_t seq, const sa_payload& sa, const kd_payload& kd,
                                            const std::optional<delete_payload>& del,
                                            const rekey_build_options& options) {
   const auto c = usable(kek);
@@ -254,7 +253,8 @@ std::variant<bytes, push_error> build_push(const kek_state& kek, const ike::rsa_
   if (!sig || sig->size() != sig_len) {
     return fail(push_errc::sign_failed);
   }
-  std::copy(sig->begin(), sig->end(), chain->begin() + static_cast<std::ptrdiff_t>(chain->size() - sig_len));
+  std::copy(sig->begin(), sig->end(),
+            chain->begin() + static_cast<std::ptrdiff_t>(chain->size() - sig_len));
   chain->resize(padded, 0);  // IKEv1 padding: zeros, no pad-length byte
   const bytes iv = options.static_iv ? kek.iv : ike::random_bytes(block);
   auto ct = ike::cbc_encrypt(*c, kek.key, iv, *chain);
@@ -320,8 +320,9 @@ std::variant<opened_push, push_error> rekey_receiver::receive(std::span<const ui
   if (p == nullptr) {
     return r;
   }
-  const auto kek_packet = std::find_if(p->kd.packets.begin(), p->kd.packets.end(),
-                                       [](const key_packet& k) { return k.type == key_packet_type::kek; });
+  const auto kek_packet =
+      std::find_if(p->kd.packets.begin(), p->kd.packets.end(),
+                   [](const key_packet& k) { return k.type == key_packet_type::kek; });
   if (kek_packet == p->kd.packets.end()) {
     last_seq = p->seq;
     if (p->sa.kek) {
@@ -362,8 +363,8 @@ std::variant<opened_push, push_error> rekey_receiver::receive(std::span<const ui
 bool ack_requested(const sa_kek& kek) {
   return std::any_of(kek.attrs.other.begin(), kek.attrs.other.end(), [](const attribute& a) {
     uint64_t v = 0;
-    return a.type == kek_ack_requested_attr &&
-           !attribute_uint(a, 0, payload::sa_kek, 0xffff, v) && v != 0;
+    return a.type == kek_ack_requested_attr && !attribute_uint(a, 0, payload::sa_kek, 0xffff, v) &&
+           v != 0;
   });
 }
 
@@ -407,8 +408,8 @@ std::variant<opened_ack, push_error> open_push_ack(std::span<const uint8_t> dgra
     return fail(push_errc::bad_kek);
   }
   const auto chain = dgram.subspan(header_len);
-  auto d = decode_payloads(h->next_payload, chain, header_len, tail::exact,
-                           groupkey_push_ack_exchange);
+  auto d =
+      decode_payloads(h->next_payload, chain, header_len, tail::exact, groupkey_push_ack_exchange);
   if (!d) {
     return fail(push_errc::codec, d.error());
   }
@@ -416,8 +417,8 @@ std::variant<opened_ack, push_error> open_push_ack(std::span<const uint8_t> dgra
   if (ps.empty() || !std::holds_alternative<hash_payload>(ps.front())) {
     return fail(push_errc::missing_payload);
   }
-  const auto rest = detail::payload_span(chain, header_len, d->info.extents, 1,
-                                         d->info.extents.size() - 1);
+  const auto rest =
+      detail::payload_span(chain, header_len, d->info.extents, 1, d->info.extents.size() - 1);
   const key_bytes want = ike::prf(kek.sig_hash, ack_key(kek), rest);
   if (!detail::equal_ct(want, std::get<hash_payload>(ps.front()).data)) {
     return fail(push_errc::bad_hash);

@@ -45,21 +45,21 @@ inline constexpr uint16_t kek_ack_type_rfc8263 = 1;
 
 /// What a GM (or KS) needs to open (or build) pushes under one KEK.
 struct kek_state {
-  kek_spi spi{};                 ///< the push's cookies
-  uint16_t alg = kek_alg::aes;   ///< kek_alg::aes / kek_alg::des3
-  key_bytes key;                 ///< 16/24/32 bytes (AES) or 24 (3DES)
-  bytes iv;                      ///< the KD's IV (static-IV mode; ignored by RFC mode)
+  kek_spi spi{};                ///< the push's cookies
+  uint16_t alg = kek_alg::aes;  ///< kek_alg::aes / kek_alg::des3
+  key_bytes key;                ///< 16/24/32 bytes (AES) or 24 (3DES)
+  bytes iv;                     ///< the KD's IV (static-IV mode; ignored by RFC mode)
   ike::hash_alg sig_hash = ike::hash_alg::sha256;
-  bytes ks_public_der;           ///< KS RSA public key, DER SubjectPublicKeyInfo
-  bool ack_requested = false;    ///< SA KEK carried KEK_ACK_REQUESTED
+  bytes ks_public_der;         ///< KS RSA public key, DER SubjectPublicKeyInfo
+  bool ack_requested = false;  ///< SA KEK carried KEK_ACK_REQUESTED
 };
 
 /// Builds a KEK state from an SA KEK and its KEK key packet (KEK_ALGORITHM_KEY = IV || key:
 /// IV of one block, key of KEK_KEY_LENGTH bits, or the rest when the attribute is absent;
 /// SIG_ALGORITHM_KEY = public key). `previous_public_der` is kept when the packet carries no
 /// public key. bad_kek when the algorithm, lengths or hash are not ones we implement.
-std::variant<kek_state, push_error> make_kek_state(const sa_kek& kek, const key_packet& keys,
-                                                  std::span<const uint8_t> previous_public_der = {});
+std::variant<kek_state, push_error> make_kek_state(
+    const sa_kek& kek, const key_packet& keys, std::span<const uint8_t> previous_public_der = {});
 
 struct rekey_build_options {
   ike::sig_form form = ike::sig_form::digest_info;
@@ -68,8 +68,7 @@ struct rekey_build_options {
 
 /// KS: the whole datagram. `signer` must hold the private key matching ks_public_der.
 std::variant<bytes, push_error> build_push(const kek_state& kek, const ike::rsa_key& signer,
-                                           uint32_t seq, const sa_payload& sa,
-                                           const kd_payload& kd,
+                                           uint32_t seq, const sa_payload& sa, const kd_payload& kd,
                                            const std::optional<delete_payload>& del,
                                            const rekey_build_options& options = {});
 

@@ -58,8 +58,8 @@ struct kek_material {
   key_packet keys;
 };
 
-inline kek_material make_kek(const kek_spi& spi, uint16_t alg, uint16_t key_bits,
-                             uint16_t hash, const ike::rsa_key& signer) {
+inline kek_material make_kek(const kek_spi& spi, uint16_t alg, uint16_t key_bits, uint16_t hash,
+                             const ike::rsa_key& signer) {
   kek_material m;
   m.policy = samples::kek();
   m.policy.spi = spi;
@@ -69,7 +69,8 @@ inline kek_material make_kek(const kek_spi& spi, uint16_t alg, uint16_t key_bits
   m.policy.attrs.sig_key_length = static_cast<uint16_t>(signer.bits());
   const std::size_t block = alg == kek_alg::aes ? 16 : 8;
   const bytes pub = signer.public_der();
-  m.keys = key_packet::kek(spi, random_key(block + key_bits / 8u), key_bytes(pub.begin(), pub.end()));
+  m.keys =
+      key_packet::kek(spi, random_key(block + key_bits / 8u), key_bytes(pub.begin(), pub.end()));
   return m;
 }
 

@@ -2,13 +2,14 @@
 // SA pair. Forged messages are made by decrypting a real one with a copy of the receiver's
 // SA, changing the plaintext and re-encrypting it under the same IV (both ends of the
 // exchange hold the same IV chain), so only the change under test differs.
+#include "control/groupkey_pull.h"
+
 #include <gtest/gtest.h>
 
 #include <functional>
 #include <variant>
 
 #include "control/gdoi_message.h"
-#include "control/groupkey_pull.h"
 #include "tests/control/groupkey_fixture.h"
 
 namespace gm::control {
@@ -61,9 +62,8 @@ void flip_hash(bytes& plain) { plain[generic_header_len] ^= 0x01; }
 
 struct registration : ::testing::Test {
   test::phase1_pair p1 = make_phase1_pair();
-  test::kek_material kek =
-      test::make_kek(test::spi_filled(0xa0), kek_alg::aes, 128, sig_hash::sha256,
-                     test::ks_signing_key());
+  test::kek_material kek = test::make_kek(test::spi_filled(0xa0), kek_alg::aes, 128,
+                                          sig_hash::sha256, test::ks_signing_key());
   ks_offer offer = make_offer(3, kek);
   int policy_calls = 0;
   pull_policy policy = [this](uint32_t g, bool) -> std::optional<ks_offer> {
@@ -223,8 +223,8 @@ TEST_F(registration, a_changed_payload_breaks_the_hash) {
   pull_responder ks(p1.ks, policy);
   const bytes m2 = reply(ks.receive(gm.start()));
   auto last_payload_byte = [](bytes& plain) {
-    auto d = decode_payloads(payload::hash, plain, header_len, tail::padding,
-                             exchange::groupkey_pull);
+    auto d =
+        decode_payloads(payload::hash, plain, header_len, tail::padding, exchange::groupkey_pull);
     ASSERT_TRUE(d.ok());
     const payload_extent& e = d->info.extents.back();
     plain[e.offset - header_len + e.length - 1] ^= 0x80;
@@ -292,15 +292,16 @@ TEST_F(registration, header_checks) {
   pull_responder ks(p1.ks, policy);
   const bytes m1 = gm.start();
   auto with = [&](std::function<void(isakmp_header&)> f) {
-    return forge(p1.ks, m1, [](bytes&) {}, std::move(f));
+    return forge(
+        p1.ks, m1, [](bytes&) {}, std::move(f));
   };
   EXPECT_EQ(error_of(ks.receive(with([](isakmp_header& h) { h.initiator_cookie[0] ^= 1; }))),
             pull_errc::wrong_cookies);
   EXPECT_EQ(error_of(ks.receive(with([](isakmp_header& h) { h.exchange_type = 33; }))),
             pull_errc::wrong_exchange);
   const bytes m2 = reply(ks.receive(m1));
-  EXPECT_EQ(error_of(gm.receive(forge(p1.gm, m2, [](bytes&) {},
-                                      [](isakmp_header& h) { h.message_id ^= 1; }))),
+  EXPECT_EQ(error_of(gm.receive(forge(
+                p1.gm, m2, [](bytes&) {}, [](isakmp_header& h) { h.message_id ^= 1; }))),
             pull_errc::wrong_message_id);
   // A plaintext copy of message 2 (E flag clear) is refused.
   phase1_sa dec = p1.gm;
@@ -343,7 +344,8 @@ TEST_F(registration, missing_kd_keys_are_refused) {
 TEST(pull_errors, names_and_texts) {
   EXPECT_STREQ(name(pull_errc::bad_hash), "bad_hash");
   EXPECT_STREQ(name(push_errc::replayed_seq), "replayed_seq");
-  const std::string d = describe(pull_error{pull_errc::codec, codec_error{codec_errc::trailing_data, 40, 5}});
+  const std::string d =
+      describe(pull_error{pull_errc::codec, codec_error{codec_errc::trailing_data, 40, 5}});
   EXPECT_NE(d.find("codec"), std::string::npos);
   EXPECT_NE(d.find("trailing_data"), std::string::npos);
 }

@@ -1,13 +1,14 @@
 // GROUPKEY-PUSH build/open round trips over the KEK algorithm x signature hash x signature
 // form x IV mode matrix, each failure its typed error, the KEK-rekey SEQ reset, and the
 // RFC 8263 acknowledgement.
+#include "control/groupkey_push.h"
+
 #include <gtest/gtest.h>
 
 #include <tuple>
 #include <variant>
 
 #include "control/gdoi_message.h"
-#include "control/groupkey_push.h"
 #include "tests/control/groupkey_fixture.h"
 
 namespace gm::control {
@@ -59,8 +60,8 @@ TEST_P(push_matrix, build_then_open) {
   ks_offer o = make_offer(4, kek);
   o.kd.packets.pop_back();  // a TEK rekey: no new KEK
   o.sa.kek.reset();
-  const bytes dgram = built(build_push(ks, test::ks_signing_key(), 42, o.sa, o.kd,
-                                       delete_old_tek(), rekey_build_options{form, static_iv}));
+  const bytes dgram = built(build_push(ks, test::ks_signing_key(), 42, o.sa, o.kd, delete_old_tek(),
+                                       rekey_build_options{form, static_iv}));
   auto h = decode_header(dgram);
   ASSERT_TRUE(h.ok());
   EXPECT_EQ(h->exchange_type, exchange::groupkey_push);
@@ -70,9 +71,8 @@ TEST_P(push_matrix, build_then_open) {
   EXPECT_TRUE(std::equal(ks.spi.begin(), ks.spi.begin() + 8, h->initiator_cookie.begin()));
   EXPECT_TRUE(std::equal(ks.spi.begin() + 8, ks.spi.end(), h->responder_cookie.begin()));
   // RFC mode sends one IV block more than the ciphertext needs.
-  EXPECT_EQ((dgram.size() - header_len) % ike::block_len(alg == kek_alg::aes
-                                                             ? ike::cipher::aes_cbc
-                                                             : ike::cipher::des3_cbc),
+  EXPECT_EQ((dgram.size() - header_len) %
+                ike::block_len(alg == kek_alg::aes ? ike::cipher::aes_cbc : ike::cipher::des3_cbc),
             0u);
 
   const auto r = open_push(dgram, ks, 41);
@@ -92,12 +92,13 @@ TEST_P(push_matrix, build_then_open) {
   EXPECT_EQ(plain->message.payloads.size(), 5u);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    kek_x_hash_x_form_x_iv, push_matrix,
-    ::testing::Combine(::testing::Values(kek_alg::aes), ::testing::Values(uint16_t{128}, uint16_t{256}),
-                       ::testing::Values(sig_hash::sha1, sig_hash::sha256),
-                       ::testing::Values(ike::sig_form::digest_info, ike::sig_form::raw_hash),
-                       ::testing::Bool()));
+INSTANTIATE_TEST_SUITE_P(kek_x_hash_x_form_x_iv, push_matrix,
+                         ::testing::Combine(::testing::Values(kek_alg::aes),
+                                            ::testing::Values(uint16_t{128}, uint16_t{256}),
+                                            ::testing::Values(sig_hash::sha1, sig_hash::sha256),
+                                            ::testing::Values(ike::sig_form::digest_info,
+                                                              ike::sig_form::raw_hash),
+                                            ::testing::Bool()));
 INSTANTIATE_TEST_SUITE_P(
     des3, push_matrix,
     ::testing::Combine(::testing::Values(kek_alg::des3), ::testing::Values(uint16_t{192}),
@@ -182,11 +183,12 @@ TEST_F(push, other_exchanges_and_garbage) {
 TEST_F(push, kek_rekey_resets_the_seq) {
   // Push 1, under KEK A with SEQ 10, carries KEK B (new SPI, new key); the KS then
   // restarts its count: push 2 under KEK B with SEQ 1 must be accepted (spec 7).
-  const auto kek_b = make_kek(spi_filled(0xb0), kek_alg::des3, 192, sig_hash::sha1,
-                              test::ks_signing_key());
+  const auto kek_b =
+      make_kek(spi_filled(0xb0), kek_alg::des3, 192, sig_hash::sha1, test::ks_signing_key());
   ks_offer o = make_offer(3, kek_b, 1);
   rekey_receiver gm{state, 9};
-  const bytes push1 = built(build_push(state, test::ks_signing_key(), 10, o.sa, o.kd, std::nullopt));
+  const bytes push1 =
+      built(build_push(state, test::ks_signing_key(), 10, o.sa, o.kd, std::nullopt));
   const auto r1 = gm.receive(push1);
   ASSERT_TRUE(std::holds_alternative<opened_push>(r1)) << describe(std::get<push_error>(r1));
   EXPECT_EQ(gm.kek.spi, kek_b.policy.spi);
@@ -247,7 +249,8 @@ TEST(kek_state_from_kd, lengths_and_algorithms) {
 }
 
 TEST(push_ack, round_trip) {
-  auto kek = make_kek(spi_filled(0xa0), kek_alg::aes, 128, sig_hash::sha256, test::ks_signing_key());
+  auto kek =
+      make_kek(spi_filled(0xa0), kek_alg::aes, 128, sig_hash::sha256, test::ks_signing_key());
   EXPECT_FALSE(ack_requested(kek.policy));
   kek.policy.attrs.other.push_back(attribute::basic(kek_ack_requested_attr, kek_ack_type_rfc8263));
   EXPECT_TRUE(ack_requested(kek.policy));
