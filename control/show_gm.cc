@@ -251,10 +251,12 @@ std::string show_ipsec_sa(const gm_status& s) {
       << "     PFS (Y/N): N, DH group: none\n\n"
       << "     inbound esp sas:\n";
     for (const auto& sa : i.inbound) sa_block(o, sa, i.crypto_map);
+    if (i.inbound.empty()) o << "\n";
     o << "     inbound ah sas:\n\n"
       << "     inbound pcp sas:\n\n"
       << "     outbound esp sas:\n";
     for (const auto& sa : i.outbound) sa_block(o, sa, i.crypto_map);
+    if (i.outbound.empty()) o << "\n";
     o << "     outbound ah sas:\n\n"
       << "     outbound pcp sas:\n\n";
   }
