@@ -33,7 +33,12 @@ void hmac_pads(IMB_MGR* mgr, IMB_HASH_ALG hash, std::span<const uint8_t> key, ui
 
 }  // namespace
 
-sa_keys::~sa_keys() { wipe(); }
+sa_keys::~sa_keys() {
+  wipe();
+  if (sa_keys_destroyed_hook != nullptr) [[unlikely]] {
+    sa_keys_destroyed_hook(*this);
+  }
+}
 
 void sa_keys::wipe() {
   imb_clear_mem(&gcm, sizeof(gcm));

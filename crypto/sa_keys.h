@@ -48,4 +48,9 @@ struct alignas(64) sa_keys {
   const void* dec_keys = nullptr;
 };
 
+/// Test hook: when set, every sa_keys destructor calls it after wiping, while the object's
+/// memory is still valid, so a test can show what an SA leaves behind when it dies
+/// (tests/crypto/key_hygiene_test.cc). Null in production; set only by single-threaded tests.
+inline void (*sa_keys_destroyed_hook)(const sa_keys&) = nullptr;
+
 }  // namespace gm::crypto

@@ -1,6 +1,11 @@
 #include "dataplane/ctrl_ring.h"
 
+#include <string.h>  // explicit_bzero (glibc)
+
+#include <cstring>
+
 #include <rte_errno.h>
+#include <rte_ring_peek_zc.h>
 
 namespace gm::ctrl {
 
@@ -38,7 +43,17 @@ bool rings::send_to_dp(const msg& m) const {
   return rte_ring_mp_enqueue_elem(to_dp, const_cast<msg*>(&m), sizeof(msg)) == 0;
 }
 bool rings::recv_at_dp(msg& m) const {
-  return rte_ring_sc_dequeue_elem(to_dp, &m, sizeof(msg)) == 0;
+  // Zero-copy dequeue, so the slot is wiped before the ring hands it back: an sa_add's keys
+  // would otherwise stay in shared memory (which every secondary process maps, and which a
+  // hugepage file keeps) until a later message happened to overwrite that slot.
+  rte_ring_zc_data zc{};
+  if (rte_ring_dequeue_zc_burst_elem_start(to_dp, sizeof(msg), 1, &zc, nullptr) != 1) {
+    return false;
+  }
+  std::memcpy(&m, zc.ptr1, sizeof(msg));  // one element never wraps: it is all in ptr1
+  explicit_bzero(zc.ptr1, sizeof(msg));
+  rte_ring_dequeue_zc_finish(to_dp, 1);
+  return true;
 }
 bool rings::send_from_dp(const msg& m) const {
   return rte_ring_mp_enqueue_elem(from_dp, const_cast<msg*>(&m), sizeof(msg)) == 0;
