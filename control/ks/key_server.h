@@ -30,20 +30,15 @@
 #include <vector>
 
 #include "control/byte_io.h"
+#include "control/event_trace.h"
 #include "control/gdoi_sa.h"
 #include "control/gm_log.h"
 #include "control/group_keys.h"
 #include "control/groupkey_push.h"
 #include "control/ike_crypto.h"
 #include "control/ks/ks_config.h"
+#include "control/ks_status.h"
 #include "control/ops_clock.h"
-
-namespace gm::control {
-// Declared, not included: event_trace.h and ks_status.h (via gm_status.h) both define
-// gm::control::trace_entry, so no file may include both (see key_server_status.cc).
-class event_trace;
-struct ks_status;
-}  // namespace gm::control
 
 namespace gm::control::ks {
 

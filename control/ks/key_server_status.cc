@@ -1,5 +1,4 @@
-// key_server::status(): the engine's state as the ks_status the show renderers read. Kept
-// apart from key_server.cc because ks_status.h and event_trace.h cannot share a file.
+// key_server::status(): the engine's state as the ks_status the show renderers read.
 #include <algorithm>
 
 #include "control/ks/key_server.h"
@@ -17,6 +16,14 @@ uint32_t seconds_between(mono_time from, mono_time to) {
     return 0;
   }
   return static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(to - from).count());
+}
+
+std::vector<trace_row> rows(const event_trace& t, trace_subsystem s) {
+  std::vector<trace_row> out;
+  for (const trace_line& l : t.snapshot(s)) {
+    out.push_back({l.stamp, l.entry.text});
+  }
+  return out;
 }
 
 std::string acl_line(const std::string& group, const policy_ace& a) {
@@ -101,6 +108,9 @@ ks_status key_server::status() const {
 
   ks_status st;
   st.groups.push_back(std::move(g));
+  st.trace.registration = rows(_trace, trace_subsystem::registration);
+  st.trace.rekey = rows(_trace, trace_subsystem::rekey);
+  st.trace.exit = rows(_trace, trace_subsystem::exit);
   return st;
 }
 

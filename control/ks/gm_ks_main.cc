@@ -1,0 +1,271 @@
+// gm-ks: the lab GDOI key server. One Asio thread: the UDP socket (GDOI on 848 or the
+// configured port), one timer at the engine's next deadline, signals (SIGUSR1 = TEK rekey
+// now, SIGUSR2 = KEK rekey now, SIGTERM/SIGINT = exit) and the operator command socket.
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/multicast.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "control/cli_server.h"
+#include "control/event_trace.h"
+#include "control/gm_log.h"
+#include "control/ks/key_server.h"
+#include "control/ks/ks_config.h"
+#include "control/ops_clock.h"
+#include "control/show_ks.h"
+
+namespace asio = boost::asio;
+using asio::ip::udp;
+
+namespace gm::control::ks {
+namespace {
+
+struct options {
+  std::string config;
+  bool foreground = false;
+  severity level = severity::informational;
+};
+
+void usage() {
+  std::fprintf(stderr,
+               "usage: gm-ks --config FILE [--foreground] [--log-level LEVEL]\n"
+               "  LEVEL: emergencies alerts critical errors warnings notifications\n"
+               "         informational debugging (or 0..7)\n"
+               "  SIGUSR1: TEK rekey now; SIGUSR2: KEK rekey now; SIGTERM/SIGINT: exit\n");
+}
+
+bool parse_level(const std::string& s, severity& out) {
+  for (int i = 0; i <= 7; ++i) {
+    const auto sev = static_cast<severity>(i);
+    if (s == name(sev) || s == std::to_string(i)) {
+      out = sev;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool parse_args(int argc, char** argv, options& o) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--config" && i + 1 < argc) {
+      o.config = argv[++i];
+    } else if (a == "--foreground") {
+      o.foreground = true;
+    } else if (a == "--log-level" && i + 1 < argc) {
+      if (!parse_level(argv[++i], o.level)) {
+        std::fprintf(stderr, "gm-ks: unknown log level '%s'\n", argv[i]);
+        return false;
+      }
+    } else {
+      return false;
+    }
+  }
+  return !o.config.empty();
+}
+
+udp::endpoint to_asio(endpoint e) { return {asio::ip::address_v4(e.addr), e.port}; }
+
+// The daemon around the engine: sockets, timer, signals, the command socket.
+class ks_daemon {
+ public:
+  ks_daemon(asio::io_context& io, const ks_config& cfg, key_server& ks, gm_log& log)
+      : _io(io),
+        _cfg(cfg),
+        _ks(ks),
+        _log(log),
+        _socket(io),
+        _timer(io),
+        _signals(io, SIGUSR1, SIGUSR2, SIGTERM) {
+    _signals.add(SIGINT);
+  }
+
+  std::string start() {
+    boost::system::error_code ec;
+    const udp::endpoint local(asio::ip::address_v4(_cfg.listen), _cfg.port);
+    _socket.open(udp::v4(), ec);
+    if (!ec) {
+      _socket.set_option(asio::socket_base::reuse_address(true), ec);
+    }
+    if (!ec) {
+      _socket.bind(local, ec);
+    }
+    if (ec) {
+      return "bind " + local.address().to_string() + ":" + std::to_string(_cfg.port) + ": " +
+             ec.message();
+    }
+    if (_cfg.rekey.transport == rekey_transport::multicast) {
+      // Multicast rekeys leave through the interface that holds the listen address.
+      _socket.set_option(asio::ip::multicast::outbound_interface(
+                             asio::ip::address_v4(_cfg.listen)),
+                         ec);
+      if (!ec) {
+        _socket.set_option(asio::ip::multicast::hops(_cfg.rekey.multicast_ttl), ec);
+      }
+      if (ec) {
+        return "multicast options: " + ec.message();
+      }
+    }
+    cli_server_options co;
+    co.path = _cfg.socket;
+    _cli = std::make_unique<cli_server>(
+        _io, co, [this](const command& c, bool json) { return on_command(c, json); });
+    if (auto err = _cli->start()) {
+      return err.what;
+    }
+    receive();
+    wait_signal();
+    arm_timer();
+    return {};
+  }
+
+ private:
+  void receive() {
+    _socket.async_receive_from(asio::buffer(_buf), _from,
+                               [this](boost::system::error_code ec, std::size_t n) {
+                                 if (ec == asio::error::operation_aborted) {
+                                   return;
+                                 }
+                                 if (!ec && _from.address().is_v4()) {
+                                   const endpoint peer{_from.address().to_v4().to_uint(),
+                                                       _from.port()};
+                                   send(_ks.on_datagram(peer, {_buf.data(), n}));
+                                 }
+                                 receive();
+                               });
+  }
+
+  void send(const std::vector<outgoing>& out) {
+    for (const outgoing& o : out) {
+      boost::system::error_code ec;
+      _socket.send_to(asio::buffer(o.data), to_asio(o.to), 0, ec);
+      if (ec) {
+        _log.debug(debug_role::ks, debug_category::infrastructure, debug_level::error, o.to.addr,
+                   "send to {}:{} failed: {}", ipv4_addr{o.to.addr}, o.to.port, ec.message());
+      }
+    }
+    arm_timer();  // anything sent may have moved the next deadline
+  }
+
+  void arm_timer() {
+    _timer.expires_at(_ks.next_deadline());
+    _timer.async_wait([this](boost::system::error_code ec) {
+      if (ec == asio::error::operation_aborted) {
+        return;
+      }
+      send(_ks.on_timer());
+    });
+  }
+
+  void wait_signal() {
+    _signals.async_wait([this](boost::system::error_code ec, int sig) {
+      if (ec) {
+        return;
+      }
+      if (sig == SIGUSR1) {
+        send(_ks.rekey(rekey_kind::tek));
+      } else if (sig == SIGUSR2) {
+        send(_ks.rekey(rekey_kind::kek));
+      } else {
+        stop();
+        return;
+      }
+      wait_signal();
+    });
+  }
+
+  void stop() {
+    boost::system::error_code ec;
+    _timer.cancel();
+    _socket.close(ec);
+    _signals.cancel(ec);
+    _cli.reset();  // closes and unlinks the command socket
+    _io.stop();
+  }
+
+  std::string on_command(const command& c, bool json) {
+    switch (c.kind) {
+      case command_kind::clear_gdoi:
+        // `clear crypto gdoi` on a KS: forget the members; they re-register.
+        _ks.clear_members();
+        return json ? "{\"cleared\": true}\n" : "";
+      default:
+        return render_ks(c, _ks.status(), json);
+    }
+  }
+
+  asio::io_context& _io;
+  const ks_config& _cfg;
+  key_server& _ks;
+  gm_log& _log;
+  udp::socket _socket;
+  asio::steady_timer _timer;
+  asio::signal_set _signals;
+  std::unique_ptr<cli_server> _cli;
+  std::array<uint8_t, 65536> _buf{};
+  udp::endpoint _from;
+};
+
+int run(int argc, char** argv) {
+  options o;
+  if (!parse_args(argc, argv, o)) {
+    usage();
+    return 2;
+  }
+  std::string err;
+  auto cfg = load_ks_config(o.config, err);
+  if (!cfg) {
+    std::fprintf(stderr, "gm-ks: %s\n", err.c_str());
+    return 1;
+  }
+  auto key = load_or_create_signing_key(cfg->kek, err);
+  if (!key) {
+    std::fprintf(stderr, "gm-ks: %s\n", err.c_str());
+    return 1;
+  }
+  system_ops_clock clock;
+  log_options lo;
+  lo.app_name = "gm-ks";
+  lo.threshold = o.level;
+  gm_log log(clock, lo, std::cerr);
+  event_trace trace(clock);
+  key_server ks(*cfg, std::move(*key), clock, log, trace);
+
+  asio::io_context io;
+  ks_daemon d(io, *cfg, ks, log);
+  if (const std::string e = d.start(); !e.empty()) {
+    std::fprintf(stderr, "gm-ks: %s\n", e.c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "gm-ks: group %s (%u) on %s:%u, command socket %s\n",
+               cfg->group_name.c_str(), cfg->group_id,
+               asio::ip::address_v4(cfg->listen).to_string().c_str(), cfg->port,
+               cfg->socket.c_str());
+  if (!o.foreground) {
+    // Sockets are bound first so that errors reach the terminal; Asio's reactor must be
+    // told about the fork.
+    io.notify_fork(asio::execution_context::fork_prepare);
+    if (::daemon(1, 0) != 0) {
+      std::fprintf(stderr, "gm-ks: daemon: %s\n", std::strerror(errno));
+      return 1;
+    }
+    io.notify_fork(asio::execution_context::fork_child);
+  }
+  io.run();
+  return 0;
+}
+
+}  // namespace
+}  // namespace gm::control::ks
+
+int main(int argc, char** argv) { return gm::control::ks::run(argc, argv); }
