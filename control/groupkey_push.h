@@ -110,6 +110,13 @@ struct rekey_receiver {
 // prf = HMAC with the KEK's SIG_HASH_ALGORITHM. ID names the GM (its phase-1 identity,
 // e.g. ID_IPV4_ADDR). The HASH proves knowledge of the KEK (any group member), not who the
 // member is: the KS should also match ID against the datagram's source.
+//
+// Provenance: only RFC 8263's front matter was available when this was written. The
+// message shape (HASH, SEQ, ID), exchange 35 and KEK_ACK_REQUESTED = 9 follow the RFC as we
+// recall it and a secondary summary; the HASH keying above is our reading. Both ends here
+// agree with each other; check these constants against the RFC text before interop with
+// another implementation. Likewise the signed header (as sent, E flag and final length)
+// and the RFC-mode IV placement (after the header) are our reading of RFC 6407 4.
 
 /// Whether an SA KEK asks for acknowledgements.
 bool ack_requested(const sa_kek& kek);
