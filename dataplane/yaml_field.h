@@ -4,7 +4,15 @@
 // loader catches it and turns it into its error string.
 #pragma once
 
+#include <arpa/inet.h>
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <array>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
 #include <cstdint>
 #include <cstdio>
 #include <initializer_list>
@@ -98,6 +106,63 @@ inline void check_keys(const YAML::Node& map, const std::string& where,
       fail(kv.first, where.empty() ? k : where + "." + k, "duplicate field");
     }
   }
+}
+
+inline std::string join(const std::string& where, const std::string& key) {
+  return where.empty() ? key : where + "." + key;
+}
+
+inline std::string get_string(const YAML::Node& n, const std::string& field) {
+  if (!n.IsScalar()) fail(n, field, "must be a string");
+  return n.Scalar();
+}
+
+inline bool get_bool(const YAML::Node& n, const std::string& field) {
+  const std::string s = get_string(n, field);
+  if (s == "true" || s == "yes") return true;
+  if (s == "false" || s == "no") return false;
+  fail(n, field, "must be true or false, got '" + s + "'");
+}
+
+/// An IPv4 address in host order.
+inline uint32_t get_ipv4(const YAML::Node& n, const std::string& field) {
+  const std::string s = get_string(n, field);
+  in_addr a{};
+  if (inet_pton(AF_INET, s.c_str(), &a) != 1) fail(n, field, "is not an IPv4 address, got '" + s + "'");
+  return ntohl(a.s_addr);
+}
+
+inline YAML::Node require(const YAML::Node& map, const char* key, const std::string& where,
+                          const std::string& hint = {}) {
+  YAML::Node n = map[key];
+  if (!n) fail(map, join(where, key), hint.empty() ? "is required" : "is required (" + hint + ")");
+  return n;
+}
+
+/// Key material is refused from a file others may read or write (key hygiene). Empty when
+/// the file is private, else why not.
+inline std::string key_file_problem(const std::string& path) {
+  struct stat st{};
+  if (stat(path.c_str(), &st) != 0) return "cannot read " + path + ": " + std::strerror(errno);
+  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+    return path + " is readable or writable by others; chmod 600 " + path;
+  }
+  return {};
+}
+
+/// Reads a private key file (a pre-shared key: the whole file, trailing newlines cut) into
+/// `out`; the intermediate copy is wiped.
+template <typename Bytes>
+void read_key_file(const YAML::Node& n, const std::string& field, Bytes& out) {
+  const std::string path = get_string(n, field);
+  const std::string why = key_file_problem(path);
+  if (!why.empty()) fail(n, field, why);
+  std::ifstream in(path, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  if (text.empty()) fail(n, field, path + " holds no key");
+  out.assign(text.begin(), text.end());
+  std::fill(text.begin(), text.end(), '\0');
 }
 
 /// "file:line: field: what", the one error format of every config loader.
