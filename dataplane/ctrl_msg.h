@@ -3,6 +3,8 @@
 // objects (an ACL of 10,000 lines) travel in a named memzone whose name is in the message.
 #pragma once
 
+#include <string.h>  // explicit_bzero (glibc)
+
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
@@ -109,8 +111,9 @@ struct alignas(8) msg {
     tbar_fail_body tbar_fail;
   } u;
 
-  /// Wipes key bytes once a message has been consumed.
-  void wipe() { std::memset(&u, 0, sizeof(u)); }
+  /// Wipes key bytes once a message has been consumed. explicit_bzero, because a memset
+  /// of an object that is not read again is a dead store the optimiser may remove.
+  void wipe() { explicit_bzero(&u, sizeof(u)); }
 };
 static_assert(std::is_trivially_copyable_v<msg>);
 static_assert(sizeof(msg) % 4 == 0, "rte_ring element size must be a multiple of 4");

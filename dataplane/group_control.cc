@@ -1,5 +1,7 @@
 #include "dataplane/group_control.h"
 
+#include <string.h>  // explicit_bzero (glibc)
+
 #include <algorithm>
 #include <cerrno>
 
@@ -33,7 +35,7 @@ bool group_control::load_static(uint64_t mono_ns, std::string& error) {
     std::copy(s.key.begin(), s.key.end(), b.key);  // (memcpy from an empty vector is UB)
     std::copy(s.auth_key.begin(), s.auth_key.end(), b.auth_key);
     const int rc = add_sa(b, error);
-    std::memset(&b, 0, sizeof(b));
+    explicit_bzero(&b, sizeof(b));  // (a memset of a dying local may be optimised away)
     if (rc != 0) {
       error = "static_group: " + error;
       return false;

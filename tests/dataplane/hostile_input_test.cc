@@ -268,6 +268,16 @@ TEST_F(hostile_input, ip_options_mss_clamp_and_gdoi_bypass) {
   EXPECT_EQ(g.wan[0][14 + 9], 17);
 }
 
+TEST_F(hostile_input, an_exhausted_gcm_iv_counter_drops_rather_than_reuses_an_iv) {
+  const uint64_t saved = wd().w.esp->gcm_iv_counter;
+  wd().w.esp->gcm_iv_counter = (uint64_t{1} << 40) - 1;  // the last IV of this lcore
+  const result last = lan(frame(20));
+  EXPECT_EQ(last.d.encaps, 1u);
+  EXPECT_EQ(last.wan.size(), 1u);
+  expect_only_drop(lan(frame(20)), drop_reason::iv_exhausted);
+  wd().w.esp->gcm_iv_counter = saved;
+}
+
 TEST_F(hostile_input, clear_protected_traffic_on_the_wan_is_dropped_fail_close) {
   expect_only_drop(wan(frame(20)), drop_reason::clear_protected);
 }
