@@ -1,10 +1,13 @@
 #!/usr/bin/python3
-"""The lab: two hosts behind two software GMs, a WAN between them, all in network
-namespaces on this machine. Shows traffic crossing the WAN as header-preserved ESP, the
-GMs' counters, and a live TEK rollover with traffic flowing.
+"""The lab: a GDOI key server (gm-ks), two software GMs (gm-dataplane on net_af_packet +
+gm-control each), a host behind each GM and a WAN between them, all in network namespaces
+on this machine. The GMs register with the KS (IKEv1 Main Mode + GROUPKEY-PULL) and install
+the downloaded policy and TEK; the lab then shows traffic crossing the WAN as
+header-preserved ESP, IOS-style `show` output from gmctl, and a KS-driven TEK rekey
+(GROUPKEY-PUSH with ACKs) with traffic flowing and nothing lost.
 
-For now the group is static (the same key configured on both GMs, as a KS would hand
-out); the GDOI key server and control process replace that with the control-plane issue.
+Without 2 MB hugepages (gm-control attaches to gm-dataplane as a DPDK secondary process,
+which needs them) the lab falls back to a static group key configured on both GMs.
 
   tools/lab.py [--keep] [--build DIR]        (tools/lab sets up first, then runs this)
     --keep   leave the lab up and print how to use it; Ctrl-C tears it down
@@ -19,7 +22,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from labnet import ADDR, Lab, free_hugepages, sh  # noqa: E402
+from labnet import ADDR, CTL, Lab, free_hugepages, sh  # noqa: E402
 
 KEY1 = "2b7e151628aed2a6abf7158809cf4f3cdeadbeef"
 KEY2 = "000102030405060708090a0b0c0d0e0fcafef00d"
@@ -85,13 +88,74 @@ def dpctl(lab, gm, *args):
                                                        (p.stdout + p.stderr).strip()))
 
 
-def run(lab, workdir, keep):
+def gmctl(lab, bindir, workdir, who, *words, show=True):
+    path = lab.ks_socket(workdir) if who == "ks" else lab.gm_socket(who, workdir)
+    rc, out = lab.gmctl(bindir, path, *words)
+    if show:
+        print("%s# %s" % ("KS" if who == "ks" else who, " ".join(words)))
+        print("\n".join("   " + l for l in out.rstrip().splitlines()))
+    return rc, out
+
+
+def sa_spis(lab, gm):
+    try:
+        return lab.telemetry(gm, "/gm/sa")
+    except OSError:
+        return {}
+
+
+def register(lab, bindir, workdir):
+    step("key server and registration: gm-ks on %s; each GM's gm-control registers "
+         "(IKEv1 Main Mode + GROUPKEY-PULL) and installs the policy and TEK" % CTL["ks"])
+    lab.start_ks(bindir, workdir)
+    time.sleep(1)
+    for gm in ("gA", "gB"):
+        lab.start_control(gm, bindir, workdir)
+    end = time.time() + 30
+    while time.time() < end and not all(sa_spis(lab, gm) for gm in ("gA", "gB")):
+        time.sleep(0.2)
+    ok = all(sa_spis(lab, gm) for gm in ("gA", "gB"))
+    if not ok:
+        for name, text in lab.stop_procs().items():
+            print("--- %s log ---\n%s" % (name, text[-3000:]))
+    expect(ok, "both GMs registered and their data planes hold the KS's TEK")
+    gmctl(lab, bindir, workdir, "gA", "show", "crypto", "gdoi")
+    gmctl(lab, bindir, workdir, "ks", "show", "crypto", "gdoi", "ks", "members")
+
+
+def rekey_under_traffic(lab, bindir, workdir):
+    step("TEK rekey from the KS with traffic flowing (GROUPKEY-PUSH, ACKed; new inbound SA "
+         "at once, outbound after the activation delay)")
+    before = set(sa_spis(lab, "gA"))
+    ping = subprocess.Popen(["ip", "netns", "exec", lab.ns["hA"], "ping", "-c", "160", "-i",
+                             "0.05", "-W", "2", ADDR["hB"]], stdout=subprocess.PIPE, text=True)
+    time.sleep(1)
+    lab.procs["ks"][0].send_signal(signal.SIGUSR1)  # gm-ks: TEK rekey now
+    out, _ = ping.communicate(timeout=60)
+    print("\n".join("   " + l for l in out.strip().splitlines()[-2:]))
+    expect(" 0% packet loss" in out, "no ping lost across the rekey")
+    sas = sa_spis(lab, "gA")
+    new = [s for s in sas if s not in before]
+    expect(len(new) == 1 and sas[new[0]]["pkts_encaps"] > 0,
+           "traffic now leaves on the new SPI %s" % (new[0] if new else "?"))
+    gmctl(lab, bindir, workdir, "gA", "show", "crypto", "gdoi", "gm", "rekey")
+    gmctl(lab, bindir, workdir, "ks", "show", "crypto", "gdoi", "ks", "members")
+
+
+def run(lab, workdir, keep, bindir):
     step("building the lab: hA -- gA ==WAN== gB -- hB (network namespaces, veth pairs)")
     lab.build()
+    with_ks = lab.hugepages
+    if with_ks:
+        lab.build_ks_net()
     for gm in ("gA", "gB"):
-        lab.start_gm(gm, workdir, KEY1)
+        lab.start_gm(gm, workdir, None if with_ks else KEY1)
     expect(lab.wait_ready(), "both GMs forwarding (gm-dataplane on net_af_packet)")
     time.sleep(1)
+    if with_ks:
+        register(lab, bindir, workdir)
+    else:
+        step("no 2 MB hugepages: static group key on both GMs (no KS)")
 
     step("ping from host A (%s) to host B (%s)" % (ADDR["hA"], ADDR["hB"]))
     cap = os.path.join(workdir, "wan.pcap")
@@ -125,9 +189,17 @@ def run(lab, workdir, keep):
            "outer addresses are the hosts' own (header preservation)")
 
     step("counters")
-    show_ipsec_sa(lab, "gA")
+    if with_ks:
+        gmctl(lab, bindir, workdir, "gA", "show", "crypto", "ipsec", "sa")
+        rc, _ = gmctl(lab, bindir, workdir, "gA", "show", "crypto", "gdoi", "gm", "replay")
+        expect(rc == 0, "gmctl answered")
+        rekey_under_traffic(lab, bindir, workdir)
+    else:
+        show_ipsec_sa(lab, "gA")
 
-    if lab.hugepages:
+    if with_ks:
+        pass
+    elif lab.hugepages:
         step("TEK rollover with traffic flowing (new SPI 0x5678: inbound first, then outbound)")
         ping = subprocess.Popen(["ip", "netns", "exec", lab.ns["hA"], "ping", "-c", "60", "-i",
                                  "0.05", "-W", "2", ADDR["hB"]], stdout=subprocess.PIPE, text=True)
@@ -158,6 +230,9 @@ def run(lab, workdir, keep):
         print("   ip netns exec %s build/dataplane/gm-dpctl --file-prefix %s -- events --seconds 10"
               % (lab.ns["gA"], lab.prefix("gA")))
         print("   ip netns exec %s tshark -i %s" % (lab.ns["gA"], lab.ifs["gAw"]))
+        if with_ks:
+            print("   %s/control/gmctl -s %s show crypto gdoi" % (bindir, lab.gm_socket("gA", workdir)))
+            print("   %s/control/gmctl -s %s show crypto gdoi ks members" % (bindir, lab.ks_socket(workdir)))
         signal.sigwait([signal.SIGINT, signal.SIGTERM])
 
 
@@ -167,7 +242,8 @@ def main():
     ap.add_argument("--build", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                     "..", "build"))
     a = ap.parse_args()
-    dp = os.path.abspath(os.path.join(a.build, "dataplane", "gm-dataplane"))
+    bindir = os.path.abspath(a.build)
+    dp = os.path.join(bindir, "dataplane", "gm-dataplane")
     if not os.path.exists(dp):
         raise SystemExit("no %s: run tools/setup first" % dp)
     lab = Lab(dp, hugepages=free_hugepages() >= 256)
@@ -178,13 +254,17 @@ def main():
         signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGINT, signal.SIGTERM])
     rc = 0
     try:
-        run(lab, workdir, a.keep)
+        run(lab, workdir, a.keep, bindir)
         print("\n== lab passed")
     except Failed:
         rc = 1
     except KeyboardInterrupt:
         rc = 130
     finally:
+        logs = lab.stop_procs()
+        if rc != 0:
+            for name, text in logs.items():
+                print("--- %s log (tail) ---\n%s" % (name, text[-2000:]))
         outs = lab.stop_gms()
         for gm, (text, st) in outs.items():
             if st is not None:

@@ -11,6 +11,11 @@ import time
 MAC = {"hA0": "02:0a:00:00:00:02", "gAl": "02:0a:00:00:00:01", "gAw": "02:0c:00:00:00:01",
        "gBw": "02:0c:00:00:00:02", "gBl": "02:0b:00:00:00:01", "hB0": "02:0b:00:00:00:02"}
 ADDR = {"hA": "10.1.0.2", "gA": "10.1.0.1", "hB": "10.2.0.2", "gB": "10.2.0.1"}
+# The GMs reach the KS over a control network (a bridge in the KS's namespace), apart from
+# the DPDK-owned WAN ports: the kernel stack of a GM's namespace carries UDP 848.
+CTL = {"ks": "10.99.0.1", "gA": "10.99.0.2", "gB": "10.99.0.3"}
+MAC.update({"gAk": "02:0d:00:00:00:02", "ksA": "02:0d:00:00:01:02",
+            "gBk": "02:0d:00:00:00:03", "ksB": "02:0d:00:00:01:03"})
 
 
 def free_hugepages():
@@ -60,6 +65,7 @@ class Lab:
         self.ns = {n: "%s%s" % (n, self.tag) for n in ("hA", "gA", "gB", "hB")}
         self.ifs = {}
         self.gms = {}
+        self.procs = {}  # name -> Popen: gm-ks, gm-control per GM
         self.hugepages = hugepages
 
     def prefix(self, gm):
@@ -92,7 +98,100 @@ class Lab:
             sh("ip", "neigh", "replace", ADDR[gw], "lladdr", gw_mac, "dev", self.ifs[dev],
                "nud", "permanent", ns=ns)
 
-    def start_gm(self, gm, workdir, key, spi=0x1234abcd, pseudotime_ms=442843290):
+    def build_ks_net(self):
+        """A KS namespace with a bridge; each GM namespace gets a leg on it."""
+        self.ns["ks"] = "ks" + self.tag
+        ks = self.ns["ks"]
+        sh("ip", "netns", "add", ks)
+        sh("ip", "link", "set", "lo", "up", ns=ks)
+        sh("ip", "link", "add", "br0", "type", "bridge", ns=ks)
+        sh("ip", "link", "set", "br0", "up", ns=ks)
+        sh("ip", "addr", "add", CTL["ks"] + "/24", "dev", "br0", ns=ks)
+        sh("ip", "route", "add", "224.0.0.0/4", "dev", "br0", ns=ks)
+        for gm, leg, port in (("gA", "gAk", "ksA"), ("gB", "gBk", "ksB")):
+            self._veth(leg, self.ns[gm], port, ks)
+            sh("ip", "link", "set", self.ifs[port], "master", "br0", ns=ks)
+            sh("ip", "addr", "add", CTL[gm] + "/24", "dev", self.ifs[leg], ns=self.ns[gm])
+            sh("ip", "route", "add", "224.0.0.0/4", "dev", self.ifs[leg], ns=self.ns[gm])
+
+    def _spawn(self, name, ns, cmd, log):
+        f = open(log, "w")
+        p = subprocess.Popen(["ip", "netns", "exec", ns] + cmd, stdout=f, stderr=subprocess.STDOUT)
+        self.procs[name] = (p, log)
+        return p
+
+    def start_ks(self, bindir, workdir, transport="unicast"):
+        psk = os.path.join(workdir, "psk")
+        with open(psk, "w") as f:
+            f.write("getvpn-lab-secret\n")
+        os.chmod(psk, 0o600)
+        cfg = os.path.join(workdir, "ks.yaml")
+        mcast = ", address: 239.192.1.190" if transport == "multicast" else ""
+        with open(cfg, "w") as f:
+            f.write("listen: %s\n"
+                    "group: {name: GETVPN-LAB, identity: 1234}\n"
+                    "psk: [{peer: any, key_file: %s}]\n"
+                    "acl:\n"
+                    "  - deny udp any eq 848 any eq 848\n"
+                    "  - permit ip 10.1.0.0 0.0.255.255 10.2.0.0 0.0.255.255\n"
+                    "  - permit ip 10.2.0.0 0.0.255.255 10.1.0.0 0.0.255.255\n"
+                    "tek: {transform: aes-gcm-128, lifetime: 600, replay: {mode: time, window: 5}}\n"
+                    "kek: {algorithm: aes-128, lifetime: 3600, sig_hash: sha256, rsa_key: %s, rsa_bits: 2048}\n"
+                    "rekey: {transport: %s%s, retransmit: {period: 1, count: 2}, ack_missed_limit: 3, before_expiry: 60}\n"
+                    "sender_ids: true\n"
+                    "socket: %s\n" % (CTL["ks"], psk, os.path.join(workdir, "ks-rsa.pem"),
+                                       transport, mcast, self.ks_socket(workdir)))
+        os.chmod(cfg, 0o600)
+        return self._spawn("ks", self.ns["ks"], [os.path.join(bindir, "control", "ks", "gm-ks"),
+                                                "--config", cfg, "--foreground"],
+                           os.path.join(workdir, "ks.log"))
+
+    def ks_socket(self, workdir):
+        return os.path.join(workdir, "ks.sock")
+
+    def gm_socket(self, gm, workdir):
+        return os.path.join(workdir, gm + "-control.sock")
+
+    def start_control(self, gm, bindir, workdir):
+        cfg = os.path.join(workdir, gm + "-control.yaml")
+        with open(cfg, "w") as f:
+            f.write("group: {name: GETVPN-LAB, identity: 1234, servers: [%s]}\n"
+                    "local_address: %s\n"
+                    "psk_file: %s\n"
+                    "local_acl: [\"deny udp any eq 848 any eq 848\"]\n"
+                    "dataplane: {file_prefix: %s}\n"
+                    "socket: %s\n"
+                    "timers: {retransmit: 1, activation_delay: 2}\n"
+                    "interface: net_af_packet1\n" % (CTL["ks"], CTL[gm], os.path.join(workdir, "psk"),
+                                                     self.prefix(gm), self.gm_socket(gm, workdir)))
+        os.chmod(cfg, 0o600)
+        return self._spawn("ctl" + gm, self.ns[gm], [os.path.join(bindir, "control", "gm", "gm-control"),
+                                                     "--config", cfg],
+                           os.path.join(workdir, gm + "-control.log"))
+
+    def gmctl(self, bindir, socket_path, *words):
+        p = subprocess.run([os.path.join(bindir, "control", "gmctl"), "-s", socket_path] + list(words),
+                           capture_output=True, text=True, timeout=30)
+        return p.returncode, p.stdout + p.stderr
+
+    def stop_procs(self):
+        """SIGTERM gm-control and gm-ks (before their data planes go); returns their logs."""
+        for p, _ in self.procs.values():
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        logs = {}
+        for name, (p, log) in self.procs.items():
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+            with open(log) as f:
+                logs[name] = f.read()
+        self.procs = {}
+        return logs
+
+    def start_gm(self, gm, workdir, key=None, spi=0x1234abcd, pseudotime_ms=442843290):
         lan, wan = ("gAl", "gAw") if gm == "gA" else ("gBl", "gBw")
         lan_next, wan_next = (MAC["hA0"], MAC["gBw"]) if gm == "gA" else (MAC["hB0"], MAC["gAw"])
         cfg = os.path.join(workdir, gm + ".yaml")
@@ -100,11 +199,12 @@ class Lab:
             f.write("lan: {dev: net_af_packet0, next_hop_mac: \"%s\", ip: %s, mss_clamp: 1360}\n"
                     "wan: {dev: net_af_packet1, next_hop_mac: \"%s\"}\n"
                     "idle_backoff: true\nsender_id: %d\n"
-                    "static_group:\n  transform: aes-gcm-128\n  spi: %d\n  key: \"%s\"\n"
-                    "  window: 4\n  pseudotime_ms: %d\n  acl:\n"
-                    "    - deny udp any port = 848 any port = 848\n    - permit ip any any\n"
-                    % (lan_next, ADDR[gm], wan_next, 1 if gm == "gA" else 2, spi, key,
-                       pseudotime_ms))
+                    % (lan_next, ADDR[gm], wan_next, 1 if gm == "gA" else 2))
+            if key is not None:  # a static group; else gm-control installs the KS's
+                f.write("static_group:\n  transform: aes-gcm-128\n  spi: %d\n  key: \"%s\"\n"
+                        "  window: 4\n  pseudotime_ms: %d\n  acl:\n"
+                        "    - deny udp any port = 848 any port = 848\n    - permit ip any any\n"
+                        % (spi, key, pseudotime_ms))
         os.chmod(cfg, 0o600)
         stats = os.path.join(workdir, gm + ".json")
         mem = ["-m", "256"] if self.hugepages else ["--no-huge", "-m", "256"]
@@ -152,6 +252,7 @@ class Lab:
         return out
 
     def teardown(self):
+        self.stop_procs()
         self.stop_gms()
         for ns in self.ns.values():
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
