@@ -115,7 +115,9 @@ bool socket_is_live(const std::string& path) {
 }  // namespace
 
 struct cli_server::impl {
+  explicit impl(asio::io_context& io) : retry(io) {}
   std::shared_ptr<const handler> h;
+  asio::steady_timer retry;  // paces accept() after an error such as EMFILE
   dev_t dev = 0;
   ino_t ino = 0;
 };
@@ -123,7 +125,7 @@ struct cli_server::impl {
 cli_server::cli_server(boost::asio::io_context& io, cli_server_options opts, handler h)
     : _io(io),
       _opts(std::move(opts)),
-      _impl(std::make_unique<impl>()),
+      _impl(std::make_unique<impl>(io)),
       _acceptor(io) {
   _impl->h = std::make_shared<const handler>(std::move(h));
 }
@@ -132,6 +134,7 @@ cli_server::~cli_server() {
   if (!_bound) return;
   boost::system::error_code ignored;
   _acceptor.close(ignored);
+  _impl->retry.cancel();
   // Unlink only our own socket: a successor may already have replaced the file.
   struct stat st {};
   if (::lstat(_opts.path.c_str(), &st) == 0 && st.st_dev == _impl->dev && st.st_ino == _impl->ino) {
@@ -186,8 +189,16 @@ std::string cli_server::answer(std::string_view line) const { return answer_line
 void cli_server::accept() {
   _acceptor.async_accept([this](const boost::system::error_code& ec, stream::socket s) {
     if (ec == asio::error::operation_aborted) return;  // closed by the destructor
-    if (!ec) std::make_shared<session>(std::move(s), _impl->h, _opts.timeout_ms)->start();
-    accept();
+    if (!ec) {
+      std::make_shared<session>(std::move(s), _impl->h, _opts.timeout_ms)->start();
+      accept();
+      return;
+    }
+    // Out of descriptors and the like: try again shortly instead of spinning.
+    _impl->retry.expires_after(std::chrono::milliseconds(100));
+    _impl->retry.async_wait([this](const boost::system::error_code& e) {
+      if (!e) accept();
+    });
   });
 }
 
