@@ -48,7 +48,7 @@ namespace gm::control {
   X(deny_tek_has_keys, "a TEK key packet carries SPI 0, the deny-ACE SPI")                   \
   X(duplicate_key_packet, "two key packets carry the same SPI")                              \
   X(kek_keys_mismatch, "the KEK key packet's SPI differs from the SA KEK's")                 \
-  X(value_too_long, "encoder: a field does not fit its length field")                       \
+  X(value_too_long, "encoder: a field does not fit its length field")                        \
   X(transform_count_mismatch, "proposal's transform count differs from its transforms")
 
 enum class codec_errc : uint8_t {

@@ -138,8 +138,7 @@ dh_keypair dh_generate(dh_group g) {
   BN_set_flags(x.get(), BN_FLG_CONSTTIME);
   kp.public_value.resize(dh_len(g));
   if (BN_mod_exp(y.get(), gen.get(), x.get(), p.get(), ctx.get()) != 1 ||
-      BN_bn2binpad(y.get(), kp.public_value.data(), static_cast<int>(kp.public_value.size())) <
-          0) {
+      BN_bn2binpad(y.get(), kp.public_value.data(), static_cast<int>(kp.public_value.size())) < 0) {
     std::abort();
   }
   return kp;

@@ -9,18 +9,18 @@
 
 namespace gm::control {
 
-#define GM_IKE_ERRORS(X)                                                                      \
-  X(codec, "the message does not decode (see the codec error)")                              \
-  X(unexpected_message, "not the message this state expects (exchange, flags, payloads)")    \
-  X(bad_cookie, "the ISAKMP cookies do not belong to this exchange")                         \
-  X(missing_payload, "a payload the message needs is absent")                                \
-  X(no_proposal_chosen, "no offered transform is acceptable")                                \
-  X(bad_proposal, "the responder's SA is not one of our transforms, chosen once")            \
-  X(unknown_peer, "no pre-shared key for the peer's address")                                \
-  X(bad_dh_value, "the peer's DH public value has the wrong length or is degenerate")        \
-  X(bad_nonce, "the nonce is shorter than 8 or longer than 256 bytes (RFC 2409 5)")          \
-  X(decrypt_failed, "encrypted payloads are not a whole number of cipher blocks")            \
-  X(auth_failed, "HASH_I/HASH_R mismatch or undecodable plaintext: wrong pre-shared key")    \
+#define GM_IKE_ERRORS(X)                                                                  \
+  X(codec, "the message does not decode (see the codec error)")                           \
+  X(unexpected_message, "not the message this state expects (exchange, flags, payloads)") \
+  X(bad_cookie, "the ISAKMP cookies do not belong to this exchange")                      \
+  X(missing_payload, "a payload the message needs is absent")                             \
+  X(no_proposal_chosen, "no offered transform is acceptable")                             \
+  X(bad_proposal, "the responder's SA is not one of our transforms, chosen once")         \
+  X(unknown_peer, "no pre-shared key for the peer's address")                             \
+  X(bad_dh_value, "the peer's DH public value has the wrong length or is degenerate")     \
+  X(bad_nonce, "the nonce is shorter than 8 or longer than 256 bytes (RFC 2409 5)")       \
+  X(decrypt_failed, "encrypted payloads are not a whole number of cipher blocks")         \
+  X(auth_failed, "HASH_I/HASH_R mismatch or undecodable plaintext: wrong pre-shared key") \
   X(bad_id, "the identification payload is not an ID_IPV4_ADDR")
 
 enum class ike_errc : uint8_t {

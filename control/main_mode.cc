@@ -279,8 +279,7 @@ mm_result main_mode_initiator::on_msg2(std::span<const uint8_t> dgram, const isa
   _s.dh = ike::dh_generate(chosen->group);
   _s.gxi = _s.dh->public_value;
   _s.ni = ike::random_bytes(mm_nonce_len);
-  _s.last_sent =
-      plain_message(_s.sa, {{payload::key_exchange, _s.gxi}, {payload::nonce, _s.ni}});
+  _s.last_sent = plain_message(_s.sa, {{payload::key_exchange, _s.gxi}, {payload::nonce, _s.ni}});
   _s.last_received.assign(dgram.begin(), dgram.end());
   _s.step = 3;
   return std::optional<bytes>{_s.last_sent};
@@ -405,9 +404,8 @@ mm_result main_mode_responder::on_msg1(std::span<const uint8_t> dgram, const isa
     }
     for (const ike_transform& t : p.transforms) {
       policy = policy_of(t);
-      if (policy && std::any_of(_accepted.begin(), _accepted.end(), [&](const auto& a) {
-            return acceptable(*policy, a);
-          })) {
+      if (policy && std::any_of(_accepted.begin(), _accepted.end(),
+                                [&](const auto& a) { return acceptable(*policy, a); })) {
         prop = &p;
         chosen = &t;
         break;

@@ -24,7 +24,7 @@ inline constexpr uint32_t doi_ipsec = 1;
 /// IPsec DOI situation SIT_IDENTITY_ONLY (RFC 2407 4.2); GDOI's situation is 0.
 inline constexpr uint32_t sit_identity_only = 1;
 
-inline constexpr uint8_t proto_isakmp = 1;      ///< proposal protocol-id (RFC 2407 4.4.1)
+inline constexpr uint8_t proto_isakmp = 1;       ///< proposal protocol-id (RFC 2407 4.4.1)
 inline constexpr uint8_t transform_key_ike = 1;  ///< transform id (RFC 2407 4.4.2)
 
 /// Phase-1 attribute classes (RFC 2409 Appendix A).

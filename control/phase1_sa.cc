@@ -66,8 +66,8 @@ std::optional<bytes> unprotect(phase1_sa& sa, std::span<const uint8_t> datagram)
   if (cipher_text.empty() || cipher_text.size() % block != 0) {
     return std::nullopt;
   }
-  auto plain = ike::cbc_decrypt(sa.policy.cipher, sa.enc_key, next_iv(sa, h->message_id),
-                                cipher_text);
+  auto plain =
+      ike::cbc_decrypt(sa.policy.cipher, sa.enc_key, next_iv(sa, h->message_id), cipher_text);
   if (!plain) {
     return std::nullopt;
   }

@@ -34,8 +34,8 @@ struct phase1_sa {
   key_bytes skeyid_d;
   key_bytes skeyid_a;  ///< HASH(n) of GROUPKEY-PULL: prf(SKEYID_a, M-ID | ...)
   key_bytes skeyid_e;
-  key_bytes enc_key;   ///< SKEYID_e expanded/truncated to the cipher's key length
-  bytes phase1_iv;     ///< last CBC block of the last phase-1 message (base of phase-2 IVs)
+  key_bytes enc_key;  ///< SKEYID_e expanded/truncated to the cipher's key length
+  bytes phase1_iv;    ///< last CBC block of the last phase-1 message (base of phase-2 IVs)
   std::chrono::steady_clock::time_point established{};
 
   /// Per-message-id CBC state: RFC 2409 App. B. The first IV of an exchange with message
@@ -46,8 +46,9 @@ struct phase1_sa {
 
 /// Encrypts a plaintext payload chain for message id `header.message_id` under the
 /// phase-1 SA: pads to the block size with zeros (IKEv1 has no pad-length byte; receivers
-/// ignore what follows the last payload), sets the E flag and the header length, and returns header || ciphertext. Advances the
-/// exchange IV.
+/// ignore what follows the last payload), sets the E flag and the header length, and
+/// returns header || ciphertext. Advances the exchange IV. Empty when the SA's enc_key or
+/// IV does not fit its cipher (a broken SA, never network input).
 bytes protect(phase1_sa& sa, isakmp_header header, std::span<const uint8_t> payload_chain);
 
 /// Decrypts the bytes after the header of `datagram` (which has the E flag) and returns the

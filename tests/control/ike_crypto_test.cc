@@ -238,8 +238,7 @@ TEST_P(ike_dh, refuses_degenerate_peer_values) {
   EXPECT_TRUE(dh_shared(a, pm2));
 }
 
-INSTANTIATE_TEST_SUITE_P(groups, ike_dh,
-                         ::testing::Values(dh_group::modp1024, dh_group::modp2048),
+INSTANTIATE_TEST_SUITE_P(groups, ike_dh, ::testing::Values(dh_group::modp1024, dh_group::modp2048),
                          [](const auto& info) {
                            return info.param == dh_group::modp1024 ? "group2" : "group14";
                          });
@@ -346,8 +345,8 @@ TEST_F(ike_rsa, tampered_signature_or_data_fails) {
 }
 
 TEST_F(ike_rsa, pem_round_trip_mode_0600) {
-  const std::string path = ::testing::TempDir() + "ike_crypto_test_" +
-                           std::to_string(::getpid()) + ".pem";
+  const std::string path =
+      ::testing::TempDir() + "ike_crypto_test_" + std::to_string(::getpid()) + ".pem";
   ASSERT_TRUE(key->save_private_pem(path));
   struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);

@@ -253,18 +253,18 @@ TEST(main_mode, wrong_psk_at_the_initiator_fails_message_6) {
 }
 
 TEST(main_mode, no_common_proposal) {
-  main_mode_initiator gm(gm_config({{ike::cipher::aes_cbc, 128, ike::hash_alg::sha1,
-                                     ike::dh_group::modp1024, 3600}}));
-  main_mode_responder ks = make_ks({{ike::cipher::aes_cbc, 256, ike::hash_alg::sha256,
-                                     ike::dh_group::modp2048, 86400}});
+  main_mode_initiator gm(
+      gm_config({{ike::cipher::aes_cbc, 128, ike::hash_alg::sha1, ike::dh_group::modp1024, 3600}}));
+  main_mode_responder ks =
+      make_ks({{ike::cipher::aes_cbc, 256, ike::hash_alg::sha256, ike::dh_group::modp2048, 86400}});
   EXPECT_EQ(refused(ks.receive(gm.start())).code, ike_errc::no_proposal_chosen);
   EXPECT_TRUE(ks.last_sent().empty());
   EXPECT_FALSE(ks.established());
 }
 
 TEST(main_mode, responder_takes_the_initiators_first_acceptable_transform) {
-  const phase1_policy a{ike::cipher::aes_cbc, 256, ike::hash_alg::sha256,
-                        ike::dh_group::modp2048, 86400};
+  const phase1_policy a{ike::cipher::aes_cbc, 256, ike::hash_alg::sha256, ike::dh_group::modp2048,
+                        86400};
   const phase1_policy b{ike::cipher::des3_cbc, 192, ike::hash_alg::sha1, ike::dh_group::modp1024,
                         3600};
   const phase1_policy c{ike::cipher::aes_cbc, 128, ike::hash_alg::sha1, ike::dh_group::modp2048,
@@ -352,10 +352,10 @@ TEST(main_mode, duplicates_get_the_identical_reply) {
 // other nonce bytes in messages 3/4 only show as auth_failed at message 5/6.
 std::vector<bytes> damaged(const bytes& m, int n) {
   std::vector<bytes> out;
-  out.push_back({});                               // empty
+  out.push_back({});                                // empty
   out.push_back(bytes(m.begin(), m.begin() + 20));  // short header
   out.push_back(bytes(m.begin(), m.end() - 1));     // length mismatch
-  bytes cut(m.begin(), m.end() - 4);               // consistent header length, body short
+  bytes cut(m.begin(), m.end() - 4);                // consistent header length, body short
   for (int k = 0; k < 4; ++k) {
     cut[24 + k] = static_cast<uint8_t>(cut.size() >> (24 - 8 * k));
   }

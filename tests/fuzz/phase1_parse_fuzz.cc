@@ -85,7 +85,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       {ike::cipher::des3_cbc, 192, ike::hash_alg::sha1, ike::dh_group::modp1024, 3600},
   };
   main_mode_responder ks(
-      policies, [](uint32_t) { return std::optional<key_bytes>(key_bytes{1, 2, 3}); },
+      policies,
+      [](uint32_t) {
+        return std::optional<key_bytes>(key_bytes{1, 2, 3});
+      },
       0x0a000002, 0x0a000001);
   (void)ks.receive(in, {});
   main_mode_config c;
