@@ -333,6 +333,8 @@ bool member_engine::install(const group_keys& keys, bool registration, uint32_t 
       reject(from, "pseudotime: " + r.text);
       return false;
     }
+    _pt_ms = *plan.pseudotime_ms;
+    _pt_at = _clock.mono();
     if (!r.text.empty()) {  // the data plane reports a large jump
       _log.emit<log_msg::pseudo_time_large>(0, *plan.pseudotime_ms / 1000, _cfg.group_name);
     }
@@ -637,6 +639,37 @@ void member_engine::fill_status(gm_status& s) const {
     t.sig_key_size_bytes = info.auth_key_len;
     g.teks.push_back(t);
   }
+  // `show crypto ipsec sa`: the group's SAs on the WAN interface (GETVPN uses one SPI both
+  // ways); the data plane's counters are folded in by the daemon (dp_telemetry).
+  ipsec_interface_status i;
+  i.interface = _cfg.interface;
+  i.crypto_map = _cfg.group_name;
+  i.local_addr = _cfg.local_address;
+  i.current_outbound_spi = current_outbound_spi();
+  for (const auto& [spi, rec] : _sas) {
+    esp_sa_status e;
+    e.spi = spi;
+    const auto& info = crypto::info(rec.sa.transform);
+    e.transform = std::string(info.ios_name);
+    e.conn_id = 2000 + rec.sa.policy_index;
+    e.remaining_lifetime_s = secs_until(rec.expires);
+    e.iv_size = info.iv_len;
+    e.time_based = rec.sa.replay == ctrl::replay::time;
+    e.replay_window = e.time_based ? rec.sa.window / 1000 : rec.sa.window;
+    e.status = rec.outbound || now < rec.expires ? sa_status::active : sa_status::expired;
+    i.inbound.push_back(e);
+    if (rec.outbound) i.outbound.push_back(e);
+  }
+  s.ipsec.push_back(std::move(i));
+  replay_status r;
+  r.group = _cfg.group_name;
+  r.time_based = true;
+  for (const auto& [spi, rec] : _sas) r.time_based = r.time_based && rec.sa.replay != ctrl::replay::counter;
+  if (_pt_ms) {
+    r.replay_value_ms = *_pt_ms + static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(now - _pt_at).count());
+  }
+  s.replay.push_back(std::move(r));
   s.groups.push_back(std::move(g));
   if (_p1) {
     s.isakmp_sas.push_back({_cfg.servers[_server], _cfg.local_address, isakmp_sa_state::gdoi_idle, 1001,

@@ -152,6 +152,8 @@ class member_engine {
   uint32_t _last_rekey_from = 0;
   uint32_t _last_rekey_seq = 0;
   std::optional<mono_time> _last_rekey_at;
+  std::optional<uint64_t> _pt_ms;  ///< KS pseudotime at _pt_at (`Replay Value`)
+  mono_time _pt_at{};
   uint64_t _drops[rx_drop_count] = {};
 };
 

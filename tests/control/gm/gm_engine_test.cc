@@ -216,6 +216,13 @@ TEST_F(gm_engine_test, registers_and_installs_the_ks_policy_and_keys) {
   EXPECT_EQ(s.groups[0].teks[0].tbar_window_s, 5u);
   ASSERT_TRUE(s.groups[0].kek);
   EXPECT_EQ(s.isakmp_sas.size(), 2u);  // GDOI_IDLE + GDOI_REKEY
+  ASSERT_EQ(s.ipsec.size(), 1u);
+  EXPECT_EQ(s.ipsec[0].local_addr, gm_addr);
+  EXPECT_EQ(s.ipsec[0].current_outbound_spi, tek.spi);
+  ASSERT_EQ(s.ipsec[0].outbound.size(), 1u);
+  EXPECT_GT(s.ipsec[0].outbound[0].remaining_lifetime_s, 800u);  // TEK lifetime 900 s
+  ASSERT_EQ(s.replay.size(), 1u);
+  EXPECT_TRUE(s.replay[0].time_based);
 }
 
 TEST_F(gm_engine_test, tek_rekey_installs_inbound_now_outbound_after_the_delay_and_acks) {
