@@ -119,8 +119,13 @@ def register(lab, bindir, workdir):
         for name, text in lab.stop_procs().items():
             print("--- %s log ---\n%s" % (name, text[-3000:]))
     expect(ok, "both GMs registered and their data planes hold the KS's TEK")
-    gmctl(lab, bindir, workdir, "gA", "show", "crypto", "gdoi")
-    gmctl(lab, bindir, workdir, "ks", "show", "crypto", "gdoi", "ks", "members")
+    rc, out = gmctl(lab, bindir, workdir, "gA", "show", "crypto", "gdoi")
+    expect(rc == 0 and "Registration status" in out and CTL["ks"] in out,
+           "show crypto gdoi: registered with %s" % CTL["ks"])
+    rc, out = gmctl(lab, bindir, workdir, "gA", "show", "crypto", "isakmp", "sa")
+    expect(rc == 0 and "GDOI_IDLE" in out and "GDOI_REKEY" in out,
+           "show crypto isakmp sa: the registration SA (GDOI_IDLE) and the rekey SA (GDOI_REKEY)")
+    gmctl(lab, bindir, workdir, "gA", "show", "monitor", "event-trace", "gdoi", "registration")
 
 
 def rekey_under_traffic(lab, bindir, workdir):
@@ -138,8 +143,19 @@ def rekey_under_traffic(lab, bindir, workdir):
     new = [s for s in sas if s not in before]
     expect(len(new) == 1 and sas[new[0]]["pkts_encaps"] > 0,
            "traffic now leaves on the new SPI %s" % (new[0] if new else "?"))
-    gmctl(lab, bindir, workdir, "gA", "show", "crypto", "gdoi", "gm", "rekey")
+    rc, out = gmctl(lab, bindir, workdir, "gA", "show", "crypto", "gdoi", "gm", "rekey")
+    expect(rc == 0 and any("Rekey Acks sent" in l and l.rstrip().endswith(": 1")
+                          for l in out.splitlines()), "gA received the rekey and ACKed it")
     gmctl(lab, bindir, workdir, "ks", "show", "crypto", "gdoi", "ks", "members")
+    step("Prometheus metrics (gA's gm-control, http://127.0.0.1:9464/metrics)")
+    p = sh("/usr/bin/python3", "-c", "import urllib.request;print(urllib.request.urlopen("
+           "'http://127.0.0.1:9464/metrics', timeout=5).read().decode())", ns=lab.ns["gA"],
+           check=False)
+    lines = [l for l in p.stdout.splitlines() if l.startswith(("gdoi_gm_registered", "gdoi_gm_rekeys",
+                                                              "ipsec_pkts"))]
+    print("\n".join("   " + l for l in lines))
+    expect(any(l.startswith("gdoi_gm_registered") and l.endswith(" 1") for l in lines),
+           "gdoi_gm_registered 1")
 
 
 def run(lab, workdir, keep, bindir):

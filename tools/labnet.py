@@ -162,6 +162,7 @@ class Lab:
                     "dataplane: {file_prefix: %s}\n"
                     "socket: %s\n"
                     "timers: {retransmit: 1, activation_delay: 2}\n"
+                    "prometheus: 127.0.0.1:9464\n"
                     "interface: net_af_packet1\n" % (CTL["ks"], CTL[gm], os.path.join(workdir, "psk"),
                                                      self.prefix(gm), self.gm_socket(gm, workdir)))
         os.chmod(cfg, 0o600)

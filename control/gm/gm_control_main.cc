@@ -22,6 +22,7 @@
 #include "control/dp_telemetry.h"
 #include "control/gm/gm_config.h"
 #include "control/gm/member_engine.h"
+#include "control/prometheus.h"
 #include "control/show_gm.h"
 
 namespace {
@@ -30,6 +31,50 @@ using namespace gm::control;
 using namespace gm::control::gmd;
 namespace asio = boost::asio;
 using asio::ip::udp;
+
+// The Prometheus families: the main counters of `show crypto gdoi`, `show crypto ipsec sa`,
+// `show crypto gdoi gm replay`, and the control plane's own drop reasons.
+std::vector<metric_sample> metrics(const gm_status& s, const member_engine& gm) {
+  std::vector<metric_sample> out;
+  auto add = [&](const char* name, const char* help, metric_type t, double v,
+                 std::vector<metric_label> labels = {}) {
+    out.push_back({name, help, t, std::move(labels), v});
+  };
+  for (const gm_group_status& g : s.groups) {
+    const std::vector<metric_label> l = {{"group", g.name}};
+    add("gdoi_gm_registered", "1 when registered with a key server", metric_type::gauge,
+        g.registration == registration_state::registered ? 1 : 0, l);
+    add("gdoi_gm_registrations_attempted_total", "Registration attempts", metric_type::counter,
+        g.attempted_registrations, l);
+    add("gdoi_gm_registrations_total", "Completed registrations", metric_type::counter,
+        g.succeeded_registrations, l);
+    add("gdoi_gm_rekeys_received_total", "Rekeys accepted", metric_type::counter, g.rekeys_total, l);
+    add("gdoi_gm_rekey_acks_sent_total", "RFC 8263 acknowledgements sent", metric_type::counter,
+        g.rekey_acks_sent, l);
+    add("gdoi_gm_teks", "TEKs installed", metric_type::gauge, g.teks.size(), l);
+  }
+  for (std::size_t d = 0; d < rx_drop_count; ++d) {
+    add("gdoi_gm_rx_dropped_total", "GDOI datagrams dropped, by reason", metric_type::counter,
+        gm.drops(static_cast<rx_drop>(d)), {{"reason", name(static_cast<rx_drop>(d))}});
+  }
+  for (const ipsec_interface_status& i : s.ipsec) {
+    const std::vector<metric_label> l = {{"interface", i.interface}};
+    add("ipsec_pkts_encrypted_total", "#pkts encrypt", metric_type::counter, i.counters.encrypt, l);
+    add("ipsec_pkts_decrypted_total", "#pkts decrypt", metric_type::counter, i.counters.decrypt, l);
+    add("ipsec_send_errors_total", "#send errors", metric_type::counter, i.counters.send_errors, l);
+    add("ipsec_recv_errors_total", "#recv errors", metric_type::counter, i.counters.recv_errors, l);
+  }
+  for (const replay_status& r : s.replay) {
+    const std::vector<metric_label> l = {{"group", r.group}};
+    add("tbar_input_error_packets_total", "TBAR input error packets", metric_type::counter,
+        r.input_error_packets, l);
+    add("tbar_time_sync_errors_total", "TBAR time sync errors", metric_type::counter,
+        r.time_sync_errors, l);
+    add("tbar_pseudotime_seconds", "Replay Value (pseudotime)", metric_type::gauge,
+        r.replay_value_ms / 1000.0, l);
+  }
+  return out;
+}
 
 // The command back in the words gm_log's debug settings parse.
 std::string debug_text(const command& c) {
@@ -226,6 +271,16 @@ int main(int argc, char** argv) {
   if (const cli_server_error e = cli.start()) {
     std::fprintf(stderr, "gm-control: operator socket: %s\n", e.what.c_str());
     return 1;
+  }
+  std::optional<metrics_server> prom;
+  if (cfg->prometheus) {
+    prom.emplace(io, [&] { return metrics(d.status(), d.gm()); });
+    const std::string at = asio::ip::address_v4(cfg->prometheus->addr).to_string() + ":" +
+                           std::to_string(cfg->prometheus->port);
+    if (const std::string e = prom->listen(at); !e.empty()) {
+      std::fprintf(stderr, "gm-control: prometheus %s: %s\n", at.c_str(), e.c_str());
+      return 1;
+    }
   }
   if (const std::string e = d.open(); !e.empty()) {
     std::fprintf(stderr, "gm-control: %s\n", e.c_str());
