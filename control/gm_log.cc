@@ -166,7 +166,8 @@ std::optional<log_msg> find_log_msg(std::string_view mnemonic) {
 
 // ---- arguments ---------------------------------------------------------------------------
 
-std::string hex_id(std::span<const uint8_t> id, int) {
+namespace log_detail {
+std::string hex_of_id(std::span<const uint8_t> id) {
   static const char digits[] = "0123456789ABCDEF";
   std::string s = "0x";
   for (uint8_t b : id) {
@@ -176,7 +177,6 @@ std::string hex_id(std::span<const uint8_t> id, int) {
   return s;
 }
 
-namespace log_detail {
 std::string to_text(ipv4_addr a) { return dotted(a.host); }
 std::string to_text(spi32 s) {
   char buf[32];

@@ -205,10 +205,12 @@ struct redacted {
 /// Upper-case hex of a fixed-size public identifier (KEK SPI cookies, ISAKMP cookies):
 /// `0x18864836BA888BCD1126671EEAFEB4C7`. Key buffers are variable-size `bytes`/`key_bytes`;
 /// the deleted overloads below keep them out.
-std::string hex_id(std::span<const uint8_t> fixed_size_id, int /*tag: use the array form*/);
+namespace log_detail {
+std::string hex_of_id(std::span<const uint8_t> fixed_size_id);  ///< use hex_id
+}  // namespace log_detail
 template <std::size_t N>
 std::string hex_id(const std::array<uint8_t, N>& id) {
-  return hex_id(std::span<const uint8_t>(id), 0);
+  return log_detail::hex_of_id(std::span<const uint8_t>(id));
 }
 std::string hex_id(const bytes&) = delete;  ///< key_bytes is bytes: never hex a key buffer
 std::string hex_id(std::span<const uint8_t>) = delete;
