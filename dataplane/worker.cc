@@ -93,8 +93,12 @@ uint16_t fit_mtu(worker& w, const crypto::esp_sa& sa, rte_mbuf** run, uint16_t n
   uint16_t keep = 0;
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = run[i];
-    const uint32_t len = rte_pktmbuf_data_len(m);
-    if (len + crypto::esp_overhead(sa, len) <= w.wan_mtu) [[likely]] {
+    // The IP total length, not the frame's: Ethernet padding or a trailer is not sent (the
+    // ESP stage trims it). A length that lies goes on to the ESP stage, which drops it.
+    const uint32_t len =
+        rte_be_to_cpu_16(rte_pktmbuf_mtod(m, const rte_ipv4_hdr*)->total_length);
+    if (len > rte_pktmbuf_data_len(m) || len + crypto::esp_overhead(sa, len) <= w.wan_mtu)
+        [[likely]] {
       run[keep++] = m;
       continue;
     }

@@ -238,6 +238,27 @@ TEST_F(hostile_input, jumbo_packets_without_df_are_fragmented_then_encrypted) {
   EXPECT_EQ(inner_bytes, 8u + 3000u);
 }
 
+// Found by outbound_fuzz: the MTU check measured the frame, not the IP packet, so a small
+// packet followed by a long Ethernet trailer was "fragmented" into one fragment, or, with
+// DF set, dropped as too big with an ICMP to its source.
+TEST_F(hostile_input, a_long_ethernet_trailer_does_not_count_against_the_mtu) {
+  for (bool df : {false, true}) {
+    ip_opts o;
+    o.df = df;
+    bytes f = frame(200, o);
+    f.resize(f.size() + 1300, 0xee);  // 1528 bytes of IP + trailer, WAN MTU 1400
+    const result r = lan(f);
+    EXPECT_EQ(r.d.drops, 0u) << "df " << df;
+    EXPECT_EQ(r.d.fragmented, 0u) << "df " << df;
+    EXPECT_TRUE(r.lan.empty()) << "df " << df << ": no ICMP too-big";
+    ASSERT_EQ(r.wan.size(), 1u) << "df " << df;
+    EXPECT_EQ(r.d.encaps, 1u);
+    const result back = wan(r.wan[0]);
+    ASSERT_EQ(back.lan.size(), 1u);
+    EXPECT_EQ(back.lan[0].size(), 14u + 20 + 8 + 200);  // the trailer was not carried
+  }
+}
+
 TEST_F(hostile_input, ip_options_mss_clamp_and_gdoi_bypass) {
   ip_opts opt;
   opt.options = {1, 1, 1, 0};  // NOP NOP NOP EOL
