@@ -104,10 +104,10 @@ def sa_spis(lab, gm):
         return {}
 
 
-def register(lab, bindir, workdir):
-    step("key server and registration: gm-ks on %s; each GM's gm-control registers "
-         "(IKEv1 Main Mode + GROUPKEY-PULL) and installs the policy and TEK" % CTL["ks"])
-    lab.start_ks(bindir, workdir)
+def register(lab, bindir, workdir, transport):
+    step("key server and registration: gm-ks on %s (%s rekeys); each GM's gm-control registers "
+         "(IKEv1 Main Mode + GROUPKEY-PULL) and installs the policy and TEK" % (CTL["ks"], transport))
+    lab.start_ks(bindir, workdir, transport)
     time.sleep(1)
     for gm in ("gA", "gB"):
         lab.start_control(gm, bindir, workdir)
@@ -128,9 +128,9 @@ def register(lab, bindir, workdir):
     gmctl(lab, bindir, workdir, "gA", "show", "monitor", "event-trace", "gdoi", "registration")
 
 
-def rekey_under_traffic(lab, bindir, workdir):
-    step("TEK rekey from the KS with traffic flowing (GROUPKEY-PUSH, ACKed; new inbound SA "
-         "at once, outbound after the activation delay)")
+def rekey_under_traffic(lab, bindir, workdir, transport):
+    step("TEK rekey from the KS with traffic flowing (GROUPKEY-PUSH by %s%s; new inbound SA "
+         "at once, outbound after the activation delay)" % (transport, ", ACKed" if transport == "unicast" else ""))
     before = set(sa_spis(lab, "gA"))
     ping = subprocess.Popen(["ip", "netns", "exec", lab.ns["hA"], "ping", "-c", "160", "-i",
                              "0.05", "-W", "2", ADDR["hB"]], stdout=subprocess.PIPE, text=True)
@@ -144,8 +144,13 @@ def rekey_under_traffic(lab, bindir, workdir):
     expect(len(new) == 1 and sas[new[0]]["pkts_encaps"] > 0,
            "traffic now leaves on the new SPI %s" % (new[0] if new else "?"))
     rc, out = gmctl(lab, bindir, workdir, "gA", "show", "crypto", "gdoi", "gm", "rekey")
-    expect(rc == 0 and any("Rekey Acks sent" in l and l.rstrip().endswith(": 1")
-                          for l in out.splitlines()), "gA received the rekey and ACKed it")
+    if transport == "unicast":
+        expect(rc == 0 and any("Rekey Acks sent" in l and l.rstrip().endswith(": 1")
+                              for l in out.splitlines()), "gA received the rekey and ACKed it")
+    else:
+        rc, out = gmctl(lab, bindir, workdir, "gA", "show", "crypto", "gdoi")
+        expect(rc == 0 and any("Multicast rekey rcvd" in l and l.rstrip().endswith(": 1")
+                              for l in out.splitlines()), "gA received the rekey by multicast")
     gmctl(lab, bindir, workdir, "ks", "show", "crypto", "gdoi", "ks", "members")
     step("Prometheus metrics (gA's gm-control, http://127.0.0.1:9464/metrics)")
     p = sh("/usr/bin/python3", "-c", "import urllib.request;print(urllib.request.urlopen("
@@ -158,7 +163,7 @@ def rekey_under_traffic(lab, bindir, workdir):
            "gdoi_gm_registered 1")
 
 
-def run(lab, workdir, keep, bindir):
+def run(lab, workdir, keep, bindir, transport="unicast"):
     step("building the lab: hA -- gA ==WAN== gB -- hB (network namespaces, veth pairs)")
     lab.build()
     with_ks = lab.hugepages
@@ -169,7 +174,7 @@ def run(lab, workdir, keep, bindir):
     expect(lab.wait_ready(), "both GMs forwarding (gm-dataplane on net_af_packet)")
     time.sleep(1)
     if with_ks:
-        register(lab, bindir, workdir)
+        register(lab, bindir, workdir, transport)
     else:
         step("no 2 MB hugepages: static group key on both GMs (no KS)")
 
@@ -209,7 +214,7 @@ def run(lab, workdir, keep, bindir):
         gmctl(lab, bindir, workdir, "gA", "show", "crypto", "ipsec", "sa")
         rc, _ = gmctl(lab, bindir, workdir, "gA", "show", "crypto", "gdoi", "gm", "replay")
         expect(rc == 0, "gmctl answered")
-        rekey_under_traffic(lab, bindir, workdir)
+        rekey_under_traffic(lab, bindir, workdir, transport)
     else:
         show_ipsec_sa(lab, "gA")
 
@@ -255,6 +260,7 @@ def run(lab, workdir, keep, bindir):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--multicast", action="store_true", help="the KS rekeys by multicast")
     ap.add_argument("--build", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                     "..", "build"))
     a = ap.parse_args()
@@ -270,7 +276,7 @@ def main():
         signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGINT, signal.SIGTERM])
     rc = 0
     try:
-        run(lab, workdir, a.keep, bindir)
+        run(lab, workdir, a.keep, bindir, "multicast" if a.multicast else "unicast")
         print("\n== lab passed")
     except Failed:
         rc = 1

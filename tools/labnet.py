@@ -104,7 +104,8 @@ class Lab:
         ks = self.ns["ks"]
         sh("ip", "netns", "add", ks)
         sh("ip", "link", "set", "lo", "up", ns=ks)
-        sh("ip", "link", "add", "br0", "type", "bridge", ns=ks)
+        # No IGMP snooping: with no querier on this bridge, multicast rekeys just flood.
+        sh("ip", "link", "add", "br0", "type", "bridge", "mcast_snooping", "0", ns=ks)
         sh("ip", "link", "set", "br0", "up", ns=ks)
         sh("ip", "addr", "add", CTL["ks"] + "/24", "dev", "br0", ns=ks)
         sh("ip", "route", "add", "224.0.0.0/4", "dev", "br0", ns=ks)
@@ -126,7 +127,9 @@ class Lab:
             f.write("getvpn-lab-secret\n")
         os.chmod(psk, 0o600)
         cfg = os.path.join(workdir, "ks.yaml")
-        mcast = ", address: 239.192.1.190" if transport == "multicast" else ""
+        # Multicast: the GAP activation delay is half of before_expiry (4 s here).
+        mcast = (", address: 239.192.1.190, before_expiry: 8" if transport == "multicast" else
+                 ", retransmit: {period: 1, count: 2}, ack_missed_limit: 3, before_expiry: 60")
         with open(cfg, "w") as f:
             f.write("listen: %s\n"
                     "group: {name: GETVPN-LAB, identity: 1234}\n"
@@ -137,7 +140,7 @@ class Lab:
                     "  - permit ip 10.2.0.0 0.0.255.255 10.1.0.0 0.0.255.255\n"
                     "tek: {transform: aes-gcm-128, lifetime: 600, replay: {mode: time, window: 5}}\n"
                     "kek: {algorithm: aes-128, lifetime: 3600, sig_hash: sha256, rsa_key: %s, rsa_bits: 2048}\n"
-                    "rekey: {transport: %s%s, retransmit: {period: 1, count: 2}, ack_missed_limit: 3, before_expiry: 60}\n"
+                    "rekey: {transport: %s%s}\n"
                     "sender_ids: true\n"
                     "socket: %s\n" % (CTL["ks"], psk, os.path.join(workdir, "ks-rsa.pem"),
                                        transport, mcast, self.ks_socket(workdir)))
