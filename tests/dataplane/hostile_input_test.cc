@@ -4,6 +4,7 @@
 // this covers the LAN side, clear WAN input, and the cases the fuzz targets found.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -59,7 +60,7 @@ bytes frame(std::size_t payload, const ip_opts& o = {}) {
     ip[12 + i] = static_cast<uint8_t>(o.src >> (24 - 8 * i));
     ip[16 + i] = static_cast<uint8_t>(o.dst >> (24 - 8 * i));
   }
-  std::memcpy(ip + 20, o.options.data(), o.options.size());
+  std::copy(o.options.begin(), o.options.end(), ip + 20);  // (memcpy from an empty vector is UB)
   put16(ip + 10, cksum(ip, ihl));
   uint8_t* l = ip + ihl;
   if (o.proto == 1) {
