@@ -22,7 +22,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from labnet import ADDR, CTL, Lab, free_hugepages, sh  # noqa: E402
+from labnet import ADDR, CTL, Lab, free_hugepages, ip_reassembled, sh  # noqa: E402
 
 KEY1 = "2b7e151628aed2a6abf7158809cf4f3cdeadbeef"
 KEY2 = "000102030405060708090a0b0c0d0e0fcafef00d"
@@ -119,6 +119,9 @@ def register(lab, bindir, workdir, transport):
         for name, text in lab.stop_procs().items():
             print("--- %s log ---\n%s" % (name, text[-3000:]))
     expect(ok, "both GMs registered and their data planes hold the KS's TEK")
+    expect(ip_reassembled(lab.ns["gA"]) > 0,
+           "the KS's policy (27 ACEs) reached gA in IP fragments, reassembled (ReasmOKs %d)"
+           % ip_reassembled(lab.ns["gA"]))
     rc, out = gmctl(lab, bindir, workdir, "gA", "show", "crypto", "gdoi")
     expect(rc == 0 and "Registration status" in out and CTL["ks"] in out,
            "show crypto gdoi: registered with %s" % CTL["ks"])

@@ -18,6 +18,20 @@ MAC.update({"gAk": "02:0d:00:00:00:02", "ksA": "02:0d:00:00:01:02",
             "gBk": "02:0d:00:00:00:03", "ksB": "02:0d:00:00:01:03"})
 
 
+# More branch subnets than the lab's hosts use: with them the KS's registration and rekey
+# messages exceed the 1500-byte MTU of the control legs, so UDP 848 arrives in IP fragments
+# (spec §7: fragmented rekeys must not be lost).
+EXTRA_ACES = "".join("  - permit ip 10.%d.0.0 0.0.255.255 10.%d.0.0 0.0.255.255\n" % (a, b)
+                     for a, b in [(1, 10 + i) for i in range(12)] + [(10 + i, 1) for i in range(12)])
+
+
+def ip_reassembled(ns):
+    """IP datagrams the kernel of namespace `ns` has reassembled from fragments."""
+    text = sh("cat", "/proc/net/snmp", ns=ns).stdout
+    lines = [l.split() for l in text.splitlines() if l.startswith("Ip:")]
+    return int(lines[1][lines[0].index("ReasmOKs")])
+
+
 def free_hugepages():
     """Free 2 MB hugepages on a mounted /dev/hugepages (0 if none). Multi-process DPDK
     (a secondary such as gm-dpctl attaching to gm-dataplane) needs them."""
@@ -138,11 +152,12 @@ class Lab:
                     "  - deny udp any eq 848 any eq 848\n"
                     "  - permit ip 10.1.0.0 0.0.255.255 10.2.0.0 0.0.255.255\n"
                     "  - permit ip 10.2.0.0 0.0.255.255 10.1.0.0 0.0.255.255\n"
+                    "%s"
                     "tek: {transform: aes-gcm-128, lifetime: 600, replay: {mode: time, window: 5}}\n"
                     "kek: {algorithm: aes-128, lifetime: 3600, sig_hash: sha256, rsa_key: %s, rsa_bits: 2048}\n"
                     "rekey: {transport: %s%s}\n"
                     "sender_ids: true\n"
-                    "socket: %s\n" % (CTL["ks"], psk, os.path.join(workdir, "ks-rsa.pem"),
+                    "socket: %s\n" % (CTL["ks"], psk, EXTRA_ACES, os.path.join(workdir, "ks-rsa.pem"),
                                        transport, mcast, self.ks_socket(workdir)))
         os.chmod(cfg, 0o600)
         return self._spawn("ks", self.ns["ks"], [os.path.join(bindir, "control", "ks", "gm-ks"),
