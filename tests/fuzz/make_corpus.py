@@ -63,10 +63,10 @@ def other_frames(mac):
         bytes(Ether(dst=mac) / ARP()),
         bytes(Ether(dst=mac) / IPv6() / UDP()),
         bytes(Ether(dst=mac) / Dot1Q(vlan=5) / IP(udp)),
-        bytes(Ether(dst=mac)) + b"\x45" + bytes(5),
+        bytes(Ether(dst=mac, type=0x0800)) + b"\x45" + bytes(5),
         bytes(Ether(dst=mac)),
-        bytes(Ether(dst=mac)) + b"\x44" + udp[1:],
-        bytes(Ether(dst=mac)) + udp[:2] + b"\xff\xff" + udp[4:],
+        bytes(Ether(dst=mac, type=0x0800)) + b"\x44" + udp[1:],
+        bytes(Ether(dst=mac, type=0x0800)) + udp[:2] + b"\xff\xff" + udp[4:],
     ]
 
 
@@ -88,7 +88,7 @@ def esp_frame(i, inner, seq):
     plain = body + oc.trailer(len(body), t["block"], oc.TBAR_NH if tbar else 4)
     iv = bytes([seq]) * t["iv"]
     esp = oc.esp_seal(xf, ck, ak, 0x1000 + i, seq, iv, plain)
-    return bytes(Ether(dst=WAN_MAC)) + oc.outer_ipv4(inner[12:16], inner[16:20], esp)
+    return bytes(Ether(dst=WAN_MAC, type=0x0800)) + oc.outer_ipv4(inner[12:16], inner[16:20], esp)
 
 
 def main():
@@ -96,7 +96,7 @@ def main():
     # outbound: byte 0 = outbound SA, then the LAN frame.
     out = []
     for k, p in enumerate(inners):
-        out.append(bytes([k % len(XFS)]) + bytes(Ether(dst=LAN_MAC)) + p)
+        out.append(bytes([k % len(XFS)]) + bytes(Ether(dst=LAN_MAC, type=0x0800)) + p)
     out += [bytes([2]) + f for f in other_frames(LAN_MAC)]
     write("outbound_fuzz", out)
     # inbound: mode|SA|twice, skew ms, stamp offset ms, payload.
@@ -110,7 +110,7 @@ def main():
         inb.append(bytes([1 | i << 2]) + bytes(4) + oc.tbar_metadata(PT0, 1) + inners[0] +
                    b"\x01\x02\x02\x63")
     inb += [bytes(5) + f for f in other_frames(WAN_MAC)]
-    inb.append(bytes(5) + bytes(Ether(dst=WAN_MAC)) + inners[0])
+    inb.append(bytes(5) + bytes(Ether(dst=WAN_MAC, type=0x0800)) + inners[0])
     write("inbound_fuzz", inb)
     # config: the example configuration and the static groups of every transform.
     with open(os.path.join(TOP, "configs", "static-gcm.yaml"), "rb") as f:
