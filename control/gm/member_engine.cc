@@ -246,7 +246,9 @@ bool member_engine::install_sas(const tek_plan& plan, bool activate_now, std::st
     std::copy(sa.key.begin(), sa.key.end(), b.key);
     std::copy(sa.auth_key.begin(), sa.auth_key.end(), b.auth_key);
     const ctrl::ack_result r = dp_request(m);
-    if (!r.ok()) {
+    // EEXIST: the data plane still holds this TEK from before (gm-control restarted while
+    // the data plane kept forwarding): take it over as it is.
+    if (!r.ok() && r.status != EEXIST) {
       why = "SPI " + std::to_string(sa.spi) + " (" + std::string(crypto::info(sa.transform).ios_name) +
             "): data plane refused: " + r.text;
       return false;

@@ -4,6 +4,7 @@
 // plane side is a recorder of the ring messages the engine would send (the end-to-end test
 // with the real gm-dataplane is tests/control/gm/gm_dataplane_e2e_test.py).
 #include <gtest/gtest.h>
+#include <cerrno>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -342,6 +343,41 @@ TEST_F(gm_engine_test, garbage_and_foreign_datagrams_are_counted_not_fatal) {
   EXPECT_TRUE(engine->registered());
   rekey(ks::rekey_kind::tek);
   EXPECT_EQ(engine->rekeys(), 1u);
+}
+
+}  // namespace
+
+namespace {
+
+// A restarted gm-control finds its TEK still installed (the data plane kept forwarding)
+// and takes it over instead of refusing the policy.
+TEST_F(gm_engine_test, restart_takes_over_the_sas_the_data_plane_kept) {
+  k1 = make_ks(ks1);
+  dp.refuse_sa_add = EEXIST;
+  start({ks1});
+  ASSERT_TRUE(engine->registered()) << log_out.str();
+  engine->tick();
+  EXPECT_EQ(engine->current_outbound_spi(), k1->teks().back().spi);
+  EXPECT_EQ(log_out.str().find("GM_REJECTING_SA_PAYLOAD"), std::string::npos);
+}
+
+// Without rekeys, the GM registers again before the TEK expires (IOS: about 60 s before).
+TEST_F(gm_engine_test, re_registers_before_expiry_when_no_rekey_comes) {
+  k1 = make_ks(ks1);
+  start({ks1});
+  ASSERT_TRUE(engine->registered());
+  gm_status s;
+  engine->fill_status(s);
+  ASSERT_TRUE(s.groups[0].reregister_in_s);
+  EXPECT_EQ(*s.groups[0].reregister_in_s, 900u - 60u);  // TEK lifetime 900 s, 60 s before
+  clock.advance(std::chrono::seconds(*s.groups[0].reregister_in_s + 1));
+  engine->tick();  // the KS's own rekey timer is not run: no rekey arrives
+  pump();
+  EXPECT_TRUE(engine->registered());
+  EXPECT_NE(log_out.str().find("%GDOI-5-GM_RE_REGISTER"), std::string::npos);
+  gm_status after;
+  engine->fill_status(after);
+  EXPECT_EQ(after.groups[0].succeeded_registrations, 2u);
 }
 
 }  // namespace
