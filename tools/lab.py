@@ -14,6 +14,7 @@ which needs them) the lab falls back to a static group key configured on both GM
 """
 import argparse
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -166,6 +167,63 @@ def rekey_under_traffic(lab, bindir, workdir, transport):
            "gdoi_gm_registered 1")
 
 
+GM_SHOWS = [["show", "crypto", "gdoi"], ["show", "crypto", "gdoi", "gm"],
+            ["show", "crypto", "gdoi", "gm", "rekey"], ["show", "crypto", "gdoi", "gm", "replay"],
+            ["show", "crypto", "gdoi", "rekey", "sa"], ["show", "crypto", "isakmp", "sa"],
+            ["show", "crypto", "ipsec", "sa"],
+            ["show", "monitor", "event-trace", "gdoi", "all"]]
+KS_SHOWS = [["show", "crypto", "gdoi", "ks", "members"], ["show", "crypto", "gdoi", "ks", "rekey"],
+            ["show", "crypto", "gdoi", "ks", "policy"]]
+
+
+def every_show(lab, bindir, workdir):
+    step("every show command against the running GM and KS (text, and --json parsed back)")
+    for who, cmds in (("gA", GM_SHOWS), ("ks", KS_SHOWS)):
+        for words in cmds:
+            rc, text = gmctl(lab, bindir, workdir, who, *words, show=False)
+            rcj, js = gmctl(lab, bindir, workdir, who, "--json", *words, show=False)
+            try:
+                json.loads(js)
+                parsed = True
+            except ValueError:
+                parsed = False
+            expect(rc == 0 and text.strip() and rcj == 0 and parsed,
+                   "%s: %s (%d lines; JSON parses)" % (who, " ".join(words), len(text.splitlines())))
+    rc, out = gmctl(lab, bindir, workdir, "gA", "show", "crypto", "ipsec", "sa", "|", "include",
+                    "pkts encaps")
+    expect(rc == 0 and len(out.strip().splitlines()) == 1, "| include filters the output")
+
+
+def kek_rekey_and_clear(lab, bindir, workdir):
+    step("KEK rekey from the KS (new rekey cookies and key, SEQ restarts), then a TEK rekey "
+         "under the new KEK, then clear crypto gdoi on gA (flush and register again)")
+    _, before = gmctl(lab, bindir, workdir, "gA", "--json", "show", "crypto", "gdoi", show=False)
+    lab.procs["ks"][0].send_signal(signal.SIGUSR2)
+    time.sleep(2)
+    lab.procs["ks"][0].send_signal(signal.SIGUSR1)
+    time.sleep(2)
+    rc, out = gmctl(lab, bindir, workdir, "gA", "show", "crypto", "gdoi", "gm", "rekey")
+    total = [l for l in out.splitlines() if "Rekeys received (cumulative)" in l]
+    expect(rc == 0 and total and total[0].rstrip().endswith(": 3"),
+           "gA accepted the KEK rekey and the TEK rekey under the new KEK (3 rekeys)")
+    rc, out = gmctl(lab, bindir, workdir, "gA", "clear", "crypto", "gdoi")
+    expect(rc == 0, "clear crypto gdoi accepted")
+
+    def reg_state():
+        _, text = gmctl(lab, bindir, workdir, "gA", "show", "crypto", "gdoi", show=False)
+        status = [l.split(":", 1)[1].strip() for l in text.splitlines() if "Registration status" in l]
+        attempts = [l.split(":", 1)[1].strip() for l in text.splitlines() if "Attempted registration" in l]
+        return (status or ["?"])[0], (attempts or ["0"])[0]
+    end = time.time() + 20
+    state = reg_state()
+    while time.time() < end and state != ("Registered", "2"):
+        time.sleep(0.5)
+        state = reg_state()
+    expect(state == ("Registered", "2"), "gA registered again after clear crypto gdoi (%s, %s attempts)" % state)
+    p = sh("ping", "-c", "3", "-i", "0.2", "-W", "2", ADDR["hB"], ns=lab.ns["hA"], check=False)
+    expect(p.returncode == 0, "traffic flows after the re-registration")
+
+
 def run(lab, workdir, keep, bindir, transport="unicast"):
     step("building the lab: hA -- gA ==WAN== gB -- hB (network namespaces, veth pairs)")
     lab.build()
@@ -218,6 +276,9 @@ def run(lab, workdir, keep, bindir, transport="unicast"):
         rc, _ = gmctl(lab, bindir, workdir, "gA", "show", "crypto", "gdoi", "gm", "replay")
         expect(rc == 0, "gmctl answered")
         rekey_under_traffic(lab, bindir, workdir, transport)
+        every_show(lab, bindir, workdir)
+        if transport == "unicast":
+            kek_rekey_and_clear(lab, bindir, workdir)
     else:
         show_ipsec_sa(lab, "gA")
 
