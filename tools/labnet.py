@@ -135,7 +135,10 @@ class Lab:
         self.procs[name] = (p, log)
         return p
 
-    def start_ks(self, bindir, workdir, transport="unicast"):
+    def start_ks(self, bindir, workdir, transport="unicast", tek_lifetime=600):
+        """gm-ks in the KS namespace. `tek_lifetime` (s): the soak test rekeys every few
+        seconds and keeps it short, so the GMs hold few old TEKs (each takes an SA slot
+        until it expires); unicast rekeys go out min(60, lifetime / 2) s before expiry."""
         psk = os.path.join(workdir, "psk")
         with open(psk, "w") as f:
             f.write("getvpn-lab-secret\n")
@@ -143,7 +146,8 @@ class Lab:
         cfg = os.path.join(workdir, "ks.yaml")
         # Multicast: the GAP activation delay is half of before_expiry (4 s here).
         mcast = (", address: 239.192.1.190, before_expiry: 8" if transport == "multicast" else
-                 ", retransmit: {period: 1, count: 2}, ack_missed_limit: 3, before_expiry: 60")
+                 ", retransmit: {period: 1, count: 2}, ack_missed_limit: 3, before_expiry: %d"
+                 % min(60, tek_lifetime // 2))
         with open(cfg, "w") as f:
             f.write("listen: %s\n"
                     "group: {name: GETVPN-LAB, identity: 1234}\n"
@@ -153,11 +157,11 @@ class Lab:
                     "  - permit ip 10.1.0.0 0.0.255.255 10.2.0.0 0.0.255.255\n"
                     "  - permit ip 10.2.0.0 0.0.255.255 10.1.0.0 0.0.255.255\n"
                     "%s"
-                    "tek: {transform: aes-gcm-128, lifetime: 600, replay: {mode: time, window: 5}}\n"
+                    "tek: {transform: aes-gcm-128, lifetime: %d, replay: {mode: time, window: 5}}\n"
                     "kek: {algorithm: aes-128, lifetime: 3600, sig_hash: sha256, rsa_key: %s, rsa_bits: 2048}\n"
                     "rekey: {transport: %s%s}\n"
                     "sender_ids: true\n"
-                    "socket: %s\n" % (CTL["ks"], psk, EXTRA_ACES, os.path.join(workdir, "ks-rsa.pem"),
+                    "socket: %s\n" % (CTL["ks"], psk, EXTRA_ACES, tek_lifetime, os.path.join(workdir, "ks-rsa.pem"),
                                        transport, mcast, self.ks_socket(workdir)))
         os.chmod(cfg, 0o600)
         return self._spawn("ks", self.ns["ks"], [os.path.join(bindir, "control", "ks", "gm-ks"),
