@@ -409,6 +409,14 @@ void member_engine::on_push(uint32_t src, uint16_t sport, std::span<const uint8_
     return;
   }
   const opened_push& p = std::get<opened_push>(r);
+  // Spec §5: the pre-RFC (Cisco 2011 reference) rekey forms are accepted; say so once.
+  if ((p.form == ike::sig_form::raw_hash || p.static_iv) && !_push_variant_logged) {
+    _log.emit<log_msg::gm_ks_variant>(
+        ipv4_addr{src}, _cfg.group_name,
+        std::string(p.form == ike::sig_form::raw_hash ? "raw-hash RSA signatures" : "DigestInfo RSA signatures") +
+            (p.static_iv ? " and the static KEK IV" : " and per-message IVs") + " in rekeys");
+    _push_variant_logged = true;
+  }
   ++_rekeys_total;
   ++_rekeys_since_reg;
   (_multicast ? _multicast_rekeys : _unicast_rekeys) += 1;

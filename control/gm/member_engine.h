@@ -140,6 +140,7 @@ class member_engine {
   std::vector<std::string> _acl_text;
   uint32_t _acl_from = 0;
   bool _variant_logged = false;
+  bool _push_variant_logged = false;
   std::string _last_reject;
 
   uint32_t _attempts = 0;

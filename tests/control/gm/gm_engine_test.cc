@@ -70,7 +70,8 @@ class gm_engine_test : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir); }
 
   std::unique_ptr<ks::key_server> make_ks(uint32_t listen, const std::string& extra_tek = "",
-                                          const std::string& psk = "") {
+                                          const std::string& psk = "",
+                                          const std::string& interop = "") {
     const std::string key = psk.empty() ? psk_file : write_private(dir / "psk_other", psk);
     const std::string yaml =
         "listen: " + dotted(listen) + "\n"
@@ -86,7 +87,7 @@ class gm_engine_test : public ::testing::Test {
         "kek: {algorithm: aes-128, lifetime: 3600, sig_hash: sha256, rsa_key: " +
         (dir / ("ks" + std::to_string(listen) + ".pem")).string() + ", rsa_bits: 2048}\n"
         "rekey: {transport: unicast, retransmit: {period: 5, count: 2}, ack_missed_limit: 3}\n"
-        "sender_ids: true\n";
+        "sender_ids: true\n" + interop;
     std::string err;
     ks_cfgs.push_back(std::make_unique<ks::ks_config>());
     auto c = ks::parse_ks_config(yaml, "ks.yaml", err);
@@ -378,6 +379,25 @@ TEST_F(gm_engine_test, re_registers_before_expiry_when_no_rekey_comes) {
   gm_status after;
   engine->fill_status(after);
   EXPECT_EQ(after.groups[0].succeeded_registrations, 2u);
+}
+
+}  // namespace
+
+namespace {
+
+// Spec §5 interop tolerance: a KS signing rekeys over the raw hash with a static KEK IV
+// (Cisco's 2011 reference) is accepted, and the GM says so once.
+TEST_F(gm_engine_test, cisco_2011_rekey_forms_are_accepted_and_logged_once) {
+  k1 = make_ks(ks1, "", "", "interop: {sig_form: raw_hash, static_kek_iv: true, id_length: rfc}\n");
+  start({ks1});
+  ASSERT_TRUE(engine->registered());
+  rekey(ks::rekey_kind::tek);
+  rekey(ks::rekey_kind::tek);
+  EXPECT_EQ(engine->rekeys(), 2u);
+  const std::string l = log_out.str();
+  const auto first = l.find("raw-hash RSA signatures and the static KEK IV");
+  ASSERT_NE(first, std::string::npos) << l;
+  EXPECT_EQ(l.find("raw-hash RSA signatures", first + 1), std::string::npos);
 }
 
 }  // namespace
