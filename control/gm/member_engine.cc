@@ -532,7 +532,17 @@ void member_engine::tick() {
   drain_events();
   if ((_state == state::phase1 || _state == state::pull) && now >= _retransmit_at) {
     if (_retransmits >= _cfg.retransmit_count) {
-      next_server(_state == state::phase1 ? "no answer to Main Mode" : "no answer to GROUPKEY-PULL");
+      // Keys exist once message 4 came: silence after our message 5 means the KS could not
+      // verify HASH_I, which with PSK authentication is nearly always a key mismatch.
+      const bool after_msg5 = _state == state::phase1 && !_mm->sa().skeyid.empty();
+      if (after_msg5) {
+        _log.emit<log_msg::ikmp_mode_failure>(
+            "Main", ipv4_addr{_cfg.servers[_server]},
+            "no answer to message 5: the KS could not authenticate us (check the pre-shared key)");
+      }
+      next_server(after_msg5 ? "no answer to Main Mode message 5 (pre-shared key mismatch?)"
+                  : _state == state::phase1 ? "no answer to Main Mode"
+                                            : "no answer to GROUPKEY-PULL");
     } else {
       ++_retransmits;
       send_current(_state == state::phase1 ? _mm->last_sent() : _pull->last_sent());

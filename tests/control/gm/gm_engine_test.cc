@@ -305,8 +305,9 @@ TEST_F(gm_engine_test, clear_flushes_and_registers_again) {
 TEST_F(gm_engine_test, wrong_psk_does_not_register) {
   k1 = make_ks(ks1, "", "another-secret\n");
   start({ks1});
-  run_for(3s);
+  run_for(10s);
   EXPECT_FALSE(engine->registered());
+  EXPECT_NE(log_out.str().find("check the pre-shared key"), std::string::npos) << log_out.str();
 }
 
 TEST_F(gm_engine_test, refused_transform_is_logged_once_and_backs_off) {
