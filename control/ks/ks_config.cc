@@ -11,116 +11,27 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "control/phase1_config.h"
+#include "dataplane/yaml_field.h"
+
 namespace gm::control::ks {
 
 namespace {
 
-// A config error with the place it was found; thrown only while loading (control path),
-// caught at the top and turned into the "file:line: field: what" string.
-struct config_error {
-  int line;
-  std::string field;
-  std::string what;
-};
+using namespace gm::yaml_field;
 
-[[noreturn]] void fail(const YAML::Node& n, const std::string& field, const std::string& what) {
-  throw config_error{n.Mark().line + 1, field, what};
-}
-
-std::string get_string(const YAML::Node& n, const std::string& field) {
-  if (!n.IsScalar()) {
-    fail(n, field, "must be a string");
-  }
-  return n.Scalar();
-}
-
+// A range check with a lower bound too (yaml_field's get_uint has only the upper one).
 uint64_t get_uint(const YAML::Node& n, const std::string& field, uint64_t min, uint64_t max) {
-  if (!n.IsScalar()) {
-    fail(n, field, "must be a number");
-  }
-  const std::string s = n.Scalar();
-  uint64_t v = 0;
-  try {
-    std::size_t used = 0;
-    v = std::stoull(s, &used, 0);
-    if (used != s.size() || s[0] == '-') {
-      throw std::invalid_argument(s);
-    }
-  } catch (const std::exception&) {
-    fail(n, field, "must be a non-negative number, got '" + s + "'");
-  }
+  const uint64_t v = yaml_field::get_uint(n, field, UINT64_MAX);
   if (v < min || v > max) {
-    fail(n, field, "must be " + std::to_string(min) + ".." + std::to_string(max) + ", got " + s);
+    fail(n, field, "must be " + std::to_string(min) + ".." + std::to_string(max) + ", got " + n.Scalar());
   }
   return v;
 }
 
-bool get_bool(const YAML::Node& n, const std::string& field) {
-  const std::string s = get_string(n, field);
-  if (s == "true" || s == "yes") {
-    return true;
-  }
-  if (s == "false" || s == "no") {
-    return false;
-  }
-  fail(n, field, "must be true or false, got '" + s + "'");
-}
-
-uint32_t get_ipv4(const YAML::Node& n, const std::string& field) {
-  const std::string s = get_string(n, field);
-  in_addr a{};
-  if (inet_pton(AF_INET, s.c_str(), &a) != 1) {
-    fail(n, field, "is not an IPv4 address, got '" + s + "'");
-  }
-  return ntohl(a.s_addr);
-}
-
-std::string join(const std::string& where, const std::string& key) {
-  return where.empty() ? key : where + "." + key;
-}
-
-void check_keys(const YAML::Node& map, const std::string& where,
-                std::initializer_list<const char*> allowed) {
-  if (!map.IsMap()) {
-    fail(map, where, "must be a mapping");
-  }
-  std::set<std::string> seen;  // yaml-cpp keeps duplicate keys; YAML forbids them
-  for (const auto& kv : map) {
-    const std::string k = kv.first.as<std::string>();
-    bool ok = false;
-    for (const char* a : allowed) {
-      ok = ok || k == a;
-    }
-    if (!ok) {
-      fail(kv.first, join(where, k), "unknown field");
-    }
-    if (!seen.insert(k).second) {
-      fail(kv.first, join(where, k), "duplicate field");
-    }
-  }
-}
-
-const YAML::Node require(const YAML::Node& map, const char* key, const std::string& where,
-                         const std::string& hint = {}) {
-  const YAML::Node n = map[key];
-  if (!n) {
-    fail(map, join(where, key), hint.empty() ? "is required" : "is required (" + hint + ")");
-  }
-  return n;
-}
-
-// Key material is refused from a file others may read or write (issue: key hygiene).
 bool key_file_private(const std::string& path, std::string& why) {
-  struct stat st{};
-  if (stat(path.c_str(), &st) != 0) {
-    why = "cannot read " + path + ": " + std::strerror(errno);
-    return false;
-  }
-  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-    why = path + " is readable or writable by others; chmod 600 " + path;
-    return false;
-  }
-  return true;
+  why = key_file_problem(path);
+  return why.empty();
 }
 
 void parse_psks(const YAML::Node& n, ks_config& c) {
@@ -159,51 +70,7 @@ void parse_psks(const YAML::Node& n, ks_config& c) {
   }
 }
 
-void parse_phase1(const YAML::Node& n, ks_config& c) {
-  if (!n.IsSequence() || n.size() == 0) {
-    fail(n, "phase1", "must be a non-empty list of proposals");
-  }
-  for (std::size_t i = 0; i < n.size(); ++i) {
-    const std::string where = "phase1[" + std::to_string(i) + "]";
-    check_keys(n[i], where, {"encryption", "hash", "group", "lifetime"});
-    phase1_policy p;
-    if (n[i]["encryption"]) {
-      const std::string e = get_string(n[i]["encryption"], where + ".encryption");
-      if (e == "aes-128" || e == "aes-192" || e == "aes-256") {
-        p.cipher = ike::cipher::aes_cbc;
-        p.key_bits = static_cast<uint16_t>(std::stoi(e.substr(4)));
-      } else if (e == "3des") {
-        p.cipher = ike::cipher::des3_cbc;
-        p.key_bits = 192;
-      } else {
-        fail(n[i]["encryption"], where + ".encryption",
-             "must be aes-128, aes-192, aes-256 or 3des, got '" + e + "'");
-      }
-    }
-    if (n[i]["hash"]) {
-      const std::string h = get_string(n[i]["hash"], where + ".hash");
-      if (h == "sha1") {
-        p.hash = ike::hash_alg::sha1;
-      } else if (h == "sha256") {
-        p.hash = ike::hash_alg::sha256;
-      } else {
-        fail(n[i]["hash"], where + ".hash", "must be sha1 or sha256, got '" + h + "'");
-      }
-    }
-    if (n[i]["group"]) {
-      const uint64_t g = get_uint(n[i]["group"], where + ".group", 0, 65535);
-      if (g != 2 && g != 14) {
-        fail(n[i]["group"], where + ".group", "DH group must be 2 or 14");
-      }
-      p.group = static_cast<ike::dh_group>(g);
-    }
-    if (n[i]["lifetime"]) {
-      p.lifetime_s =
-          static_cast<uint32_t>(get_uint(n[i]["lifetime"], where + ".lifetime", 60, 86400 * 7));
-    }
-    c.phase1.push_back(p);
-  }
-}
+void parse_phase1(const YAML::Node& n, ks_config& c) { c.phase1 = parse_phase1_list(n, "phase1"); }
 
 // GDOI carries one port per SA TEK identity: a port range has no encoding.
 void check_sendable(const classifier::ace& a, const YAML::Node& n, const std::string& field) {
@@ -479,7 +346,7 @@ std::optional<ks_config> parse_ks_config(const std::string& yaml, const std::str
     c.file = name;
     return c;
   } catch (const config_error& e) {
-    error = name + ":" + std::to_string(e.line) + ": " + e.field + ": " + e.what;
+    error = describe(name, e);
   } catch (const YAML::Exception& e) {
     error = name + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg;
   }
