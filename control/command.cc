@@ -119,7 +119,8 @@ parse_result finish(cursor& c, command cmd) {
 parse_result parse_show_gdoi(cursor& c) {
   command cmd;
   if (c.done()) return finish(c, of(command_kind::show_gdoi));
-  GM_KEYWORD(w, c, "gm", "ks", "rekey");
+  GM_KEYWORD(w, c, "gm", "ks", "rekey", "debug-condition");
+  if (w == 3) return finish(c, of(command_kind::show_debug_condition));
   if (w == 0) {
     if (c.done()) return finish(c, of(command_kind::show_gdoi_gm));
     GM_KEYWORD(g, c, "rekey", "replay");
@@ -195,17 +196,37 @@ parse_result parse_debug(cursor& c) {
   return finish(c, cmd);
 }
 
+parse_result parse_clear(cursor& c) {
+  GM_KEYWORD(cr, c, "crypto");
+  (void)cr;
+  GM_KEYWORD(what, c, "gdoi", "sa");
+  if (what == 1) return finish(c, of(command_kind::clear_sa));
+  if (c.done()) return finish(c, of(command_kind::clear_gdoi));
+  GM_KEYWORD(ks, c, "ks");
+  GM_KEYWORD(members, c, "members");
+  (void)ks;
+  (void)members;
+  return finish(c, of(command_kind::clear_gdoi_ks_members));
+}
+
+// `rekey [tek|kek]`: a key server sends a rekey now; TEK when no word follows.
+parse_result parse_rekey(cursor& c) {
+  command cmd = of(command_kind::rekey);
+  if (c.done()) return finish(c, cmd);
+  GM_KEYWORD(k, c, "tek", "kek");
+  cmd.rekey_target = static_cast<cmd_rekey_kind>(k);
+  return finish(c, cmd);
+}
+
 parse_result parse_words(cursor& c) {
-  GM_KEYWORD(w, c, "show", "clear", "debug", "undebug", "no");
+  GM_KEYWORD(w, c, "show", "clear", "debug", "undebug", "no", "rekey");
   switch (w) {
     case 0:
       return parse_show(c);
-    case 1: {
-      GM_KEYWORD(cr, c, "crypto");
-      (void)cr;
-      GM_KEYWORD(what, c, "gdoi", "sa");
-      return finish(c, of(what == 0 ? command_kind::clear_gdoi : command_kind::clear_sa));
-    }
+    case 1:
+      return parse_clear(c);
+    case 5:
+      return parse_rekey(c);
     case 2:
       return parse_debug(c);
     case 3: {
@@ -278,6 +299,29 @@ std::string render_error(std::string_view line, const command_error& e) {
       return text + ":  \"" + std::string(line) + "\"\n";
     default:
       return text + "\n";
+  }
+}
+
+std::string debug_line(const command& c) {
+  static constexpr const char* roles[] = {"gm", "ks"};
+  static constexpr const char* features[] = {"registration", "rekey", "replay", "all-features"};
+  static constexpr const char* levels[] = {"error",  "terse",  "event",
+                                           "detail", "packet", "all-levels"};
+  switch (c.kind) {
+    case command_kind::debug_gdoi:
+      return std::string("debug crypto gdoi ") + roles[static_cast<int>(c.role)] + " " +
+             features[static_cast<int>(c.feature)] + " " + levels[static_cast<int>(c.level)];
+    case command_kind::debug_condition_peer: {
+      in_addr a{};
+      a.s_addr = htonl(c.peer);
+      char text[INET_ADDRSTRLEN] = {};
+      inet_ntop(AF_INET, &a, text, sizeof text);
+      return std::string("debug crypto gdoi condition peer add ipv4 ") + text;
+    }
+    case command_kind::undebug_all:
+      return "undebug all";
+    default:
+      return {};
   }
 }
 

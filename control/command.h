@@ -24,11 +24,14 @@ namespace gm::control {
   X(show_isakmp_sa, "show crypto isakmp sa")                                \
   X(show_ipsec_sa, "show crypto ipsec sa")                                  \
   X(show_event_trace, "show monitor event-trace gdoi <trace>")              \
+  X(show_debug_condition, "show crypto gdoi debug-condition")               \
   X(clear_gdoi, "clear crypto gdoi")                                        \
+  X(clear_gdoi_ks_members, "clear crypto gdoi ks members")                  \
   X(clear_sa, "clear crypto sa")                                            \
   X(debug_gdoi, "debug crypto gdoi <gm|ks> <feature> <level>")              \
   X(debug_condition_peer, "debug crypto gdoi condition peer add ipv4 <A.B.C.D>") \
-  X(undebug_all, "undebug all")
+  X(undebug_all, "undebug all")                                             \
+  X(rekey, "rekey [tek|kek]")
 
 enum class command_kind : uint8_t {
 #define GM_X(kind, words) kind,
@@ -43,6 +46,8 @@ enum class trace_kind : uint8_t { registration, rekey, exit, all };
 enum class cmd_debug_role : uint8_t { gm, ks };
 enum class cmd_debug_feature : uint8_t { registration, rekey, replay, all_features };
 enum class cmd_debug_level : uint8_t { error, terse, event, detail, packet, all_levels };
+/// What `rekey [tek|kek]` on a key server sends now (the KS's SIGUSR1 / SIGUSR2).
+enum class cmd_rekey_kind : uint8_t { tek, kek };
 enum class filter_kind : uint8_t { none, include, exclude, begin };
 
 /// `| include REGEX` and friends; the pattern is an ECMAScript regex (std::regex).
@@ -59,6 +64,7 @@ struct command {
   cmd_debug_feature feature = cmd_debug_feature::all_features;
   cmd_debug_level level = cmd_debug_level::all_levels;
   uint32_t peer = 0;                                  ///< debug_condition_peer, host order
+  cmd_rekey_kind rekey_target = cmd_rekey_kind::tek;  ///< rekey
   output_filter filter;
 };
 
@@ -93,6 +99,10 @@ parse_result parse_command(std::string_view line);
 /// The IOS error text for a failed line: the caret line (for invalid_input) then the
 /// message, e.g. "        ^\n% Invalid input detected at '^' marker.\n".
 std::string render_error(std::string_view line, const command_error& e);
+
+/// A debug command (debug_gdoi, debug_condition_peer, undebug_all) spelled out in full, in
+/// the words gm_log's debug_settings::apply() takes; empty for any other kind.
+std::string debug_line(const command& c);
 
 /// Applies `| include/exclude/begin` line by line to a command's text output.
 std::string apply_filter(const output_filter& f, std::string_view text);

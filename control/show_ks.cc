@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "control/json_out.h"
 #include "control/show_format.h"
 #include "control/show_gm.h"
 
@@ -147,6 +148,25 @@ std::string show_ks_policy(const ks_status& s) {
     }
   }
   return o.str();
+}
+
+std::string ks_rekey_reply(cmd_rekey_kind what, bool built, std::size_t datagrams, bool json) {
+  const char* const name = what == cmd_rekey_kind::kek ? "KEK" : "TEK";
+  if (json) {
+    json_out j;
+    j.begin_object()
+        .field("rekey", name)
+        .field("built", built)
+        .field("datagrams", static_cast<uint64_t>(datagrams))
+        .end_object();
+    return j.str() + "\n";
+  }
+  if (!built) {
+    // "% " marks a refused command for gmctl (exit status 3).
+    return std::string("% ") + name + " rekey not built; see the ks rekey debug log\n";
+  }
+  return std::string(name) + " rekey sent: " + std::to_string(datagrams) +
+         (datagrams == 1 ? " datagram\n" : " datagrams\n");
 }
 
 std::string render_ks(const command& c, const ks_status& s, bool json) {

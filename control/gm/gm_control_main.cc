@@ -264,6 +264,8 @@ int main(int argc, char** argv) {
       case command_kind::debug_condition_peer:
       case command_kind::undebug_all:
         return log.debug_config().apply(debug_text(c)).text + "\n";
+      case command_kind::show_debug_condition:
+        return log.debug_config().show_conditions();
       default:
         return render_gm(c, d.status(), json);
     }

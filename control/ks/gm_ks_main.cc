@@ -1,6 +1,7 @@
 // gm-ks: the lab GDOI key server. One Asio thread: the UDP socket (GDOI on 848 or the
 // configured port), one timer at the engine's next deadline, signals (SIGUSR1 = TEK rekey
-// now, SIGUSR2 = KEK rekey now, SIGTERM/SIGINT = exit) and the operator command socket.
+// now, SIGUSR2 = KEK rekey now, SIGTERM/SIGINT = exit) and the operator command socket
+// (show commands, `rekey [tek|kek]`, `clear crypto gdoi ks members`, debug commands).
 #include <netinet/in.h>
 #include <unistd.h>
 
@@ -196,9 +197,25 @@ class ks_daemon {
   std::string on_command(const command& c, bool json) {
     switch (c.kind) {
       case command_kind::clear_gdoi:
-        // `clear crypto gdoi` on a KS: forget the members; they re-register.
+      case command_kind::clear_gdoi_ks_members:
+        // `clear crypto gdoi [ks members]` on a KS: forget the members; they re-register.
         _ks.clear_members();
         return json ? "{\"cleared\": true}\n" : "";
+      case command_kind::rekey: {
+        // As SIGUSR1/SIGUSR2 do; the rekeys counter tells a rekey not built from one that
+        // had no member to go to.
+        const uint64_t before = _ks.counters().rekeys;
+        const std::vector<outgoing> out =
+            _ks.rekey(c.rekey_target == cmd_rekey_kind::kek ? rekey_kind::kek : rekey_kind::tek);
+        send(out);
+        return ks_rekey_reply(c.rekey_target, _ks.counters().rekeys != before, out.size(), json);
+      }
+      case command_kind::show_debug_condition:
+        return _log.debug_config().show_conditions();
+      case command_kind::debug_gdoi:
+      case command_kind::debug_condition_peer:
+      case command_kind::undebug_all:
+        return _log.debug_config().apply(debug_line(c)).text + "\n";
       default:
         return render_ks(c, _ks.status(), json);
     }

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "control/command.h"
+#include "control/gm_log.h"
 
 namespace gm::control {
 namespace {
@@ -148,9 +149,77 @@ TEST(Command, ApplyFilter) {
   EXPECT_EQ(apply_filter({}, text), text);
 }
 
+TEST(Command, KeyServerCommands) {
+  command c = ok("rekey");
+  EXPECT_EQ(c.kind, command_kind::rekey);
+  EXPECT_EQ(c.rekey_target, cmd_rekey_kind::tek);  // IOS's default: the TEK
+  EXPECT_EQ(ok("rekey tek").rekey_target, cmd_rekey_kind::tek);
+  EXPECT_EQ(ok("rekey kek").rekey_target, cmd_rekey_kind::kek);
+  EXPECT_EQ(ok("rek k").rekey_target, cmd_rekey_kind::kek);
+  EXPECT_EQ(ok("r t").kind, command_kind::rekey);
+  command_error e = bad("rekey kek now");
+  EXPECT_EQ(e.code, command_errc::invalid_input);
+  EXPECT_EQ(e.column, 10u);
+  e = bad("rekey gm");
+  EXPECT_EQ(e.code, command_errc::invalid_input);
+  EXPECT_EQ(e.column, 6u);
+
+  EXPECT_EQ(ok("clear crypto gdoi ks members").kind, command_kind::clear_gdoi_ks_members);
+  EXPECT_EQ(ok("cle cry gd ks mem").kind, command_kind::clear_gdoi_ks_members);
+  EXPECT_EQ(ok("clear crypto gdoi").kind, command_kind::clear_gdoi);  // unchanged
+  EXPECT_EQ(bad("clear crypto gdoi ks").code, command_errc::incomplete);
+  e = bad("clear crypto gdoi gm");
+  EXPECT_EQ(e.code, command_errc::invalid_input);
+  EXPECT_EQ(e.column, 18u);
+}
+
+TEST(Command, ShowDebugCondition) {
+  EXPECT_EQ(ok("show crypto gdoi debug-condition").kind, command_kind::show_debug_condition);
+  EXPECT_EQ(ok("sh cry gd deb").kind, command_kind::show_debug_condition);
+  EXPECT_EQ(ok("sh cry gd d | inc Peer").filter.pattern, "Peer");
+  EXPECT_EQ(bad("show crypto gdoi debug-condition all").column, 33u);
+}
+
+// debug_line gives back words that both our parser and gm_log's debug settings accept, and
+// that do what the parsed command said.
+TEST(Command, DebugLineRoundTrips) {
+  const char* const lines[] = {
+      "debug crypto gdoi gm registration error",
+      "debug crypto gdoi ks rekey all-levels",
+      "debug crypto gdoi gm all-features packet",
+      "debug crypto gdoi condition peer add ipv4 10.1.20.2",
+      "undebug all",
+  };
+  for (const char* line : lines) {
+    const command c = ok(line);
+    EXPECT_EQ(debug_line(c), line);
+    debug_settings d;
+    EXPECT_TRUE(d.apply(debug_line(c)).ok) << line;
+  }
+  EXPECT_EQ(debug_line(ok("deb cry gd cond peer add ipv4 192.0.2.255")),
+            "debug crypto gdoi condition peer add ipv4 192.0.2.255");
+  EXPECT_EQ(debug_line(ok("show crypto gdoi")), "");
+
+  debug_settings d;
+  ASSERT_TRUE(d.apply(debug_line(ok("deb cry gd cond peer add ipv4 10.1.20.2"))).ok);
+  ASSERT_TRUE(d.apply(debug_line(ok("deb cry gd ks reg ev"))).ok);
+  EXPECT_EQ(d.show_conditions(),
+            "GDOI Conditional Filters:\n"
+            "Peer Address 10.1.20.2\n"
+            "Unmatched NOT set\n");
+  EXPECT_TRUE(d.wants(debug_role::ks, debug_category::registration, debug_level::event,
+                      0x0a011402u));
+  EXPECT_FALSE(d.wants(debug_role::ks, debug_category::registration, debug_level::detail,
+                       0x0a011402u));
+  EXPECT_FALSE(d.wants(debug_role::ks, debug_category::registration, debug_level::event,
+                       0x0a011403u));
+}
+
 TEST(Command, Words) {
   EXPECT_STREQ(words(command_kind::show_gdoi_gm_replay), "show crypto gdoi gm replay");
   EXPECT_STREQ(words(command_kind::undebug_all), "undebug all");
+  EXPECT_STREQ(words(command_kind::clear_gdoi_ks_members), "clear crypto gdoi ks members");
+  EXPECT_STREQ(words(command_kind::show_debug_condition), "show crypto gdoi debug-condition");
 }
 
 }  // namespace

@@ -317,5 +317,15 @@ TEST(ShowKs, RenderDispatch) {
   EXPECT_EQ(render_ks(c, s, false), "% Not supported on a key server.\n");
 }
 
+TEST(ShowKs, RekeyReply) {
+  EXPECT_EQ(ks_rekey_reply(cmd_rekey_kind::tek, true, 2, false), "TEK rekey sent: 2 datagrams\n");
+  EXPECT_EQ(ks_rekey_reply(cmd_rekey_kind::kek, true, 1, false), "KEK rekey sent: 1 datagram\n");
+  EXPECT_EQ(ks_rekey_reply(cmd_rekey_kind::tek, true, 0, false), "TEK rekey sent: 0 datagrams\n");
+  // Not built: a "% " line, which gmctl turns into exit status 3.
+  EXPECT_TRUE(ks_rekey_reply(cmd_rekey_kind::kek, false, 0, false).starts_with("% KEK rekey"));
+  EXPECT_EQ(ks_rekey_reply(cmd_rekey_kind::kek, true, 3, true),
+            "{\"rekey\":\"KEK\",\"built\":true,\"datagrams\":3}\n");
+}
+
 }  // namespace
 }  // namespace gm::control

@@ -1,7 +1,8 @@
 // The real gm-ks binary on 127.0.0.1 and a high port, driven over UDP by a GM built from the
 // library classes (test_gm.h) and over its command socket: registration, `show crypto gdoi
 // ks members`, a TEK rekey on SIGUSR1 that the GM opens and ACKs, a KEK rekey on SIGUSR2,
-// a bad config refused with its error, and a clean exit on SIGTERM.
+// the same rekeys from the `rekey [tek|kek]` command, `clear crypto gdoi ks members`, a bad
+// config refused with its error, and a clean exit on SIGTERM.
 //
 // argv[1] = the gm-ks executable.
 #include <arpa/inet.h>
@@ -264,6 +265,53 @@ TEST_F(gm_ks_integration, registers_a_gm_rekeys_on_signals_and_counts_acks) {
   EXPECT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
   EXPECT_FALSE(fs::exists(_sock));
+}
+
+// The operator commands: `rekey` / `rekey kek` on the command socket send what SIGUSR1 /
+// SIGUSR2 send, `clear crypto gdoi ks members` forgets the GM, debug conditions show back.
+TEST_F(gm_ks_integration, rekeys_and_clears_members_from_the_command_socket) {
+  ASSERT_TRUE(start(config("tek: {transform: aes-gcm-128, lifetime: 3600}"))) << stderr_text();
+  udp_client net(_port);
+  test_gm gm(loopback, loopback, "integration-psk", 4321, true);
+  ASSERT_EQ(gm.register_with(net.transport()), "");
+  const uint32_t spi = gm.keys.teks[1].spi;
+
+  EXPECT_EQ(ask(_sock, "rekey"), "TEK rekey sent: 1 datagram\n");
+  auto rekey = net.receive(3000ms);
+  ASSERT_TRUE(rekey);
+  auto ack = gm.take_rekey(*rekey);
+  ASSERT_TRUE(std::holds_alternative<bytes>(ack)) << describe(std::get<push_error>(ack));
+  EXPECT_EQ(gm.last->seq, 1u);
+  EXPECT_NE(gm.last->sa.teks[1].spi, spi);
+  net.send(std::get<bytes>(ack));
+  EXPECT_TRUE(eventually("show crypto gdoi ks members", "Rekey Acks Rcvd\\s+:\\s+1\\b"))
+      << ask(_sock, "show crypto gdoi ks members");
+
+  const kek_spi old_kek = gm.rekeys.kek.spi;
+  EXPECT_EQ(ask(_sock, "json rek k"), "{\"rekey\":\"KEK\",\"built\":true,\"datagrams\":1}\n");
+  rekey = net.receive(3000ms);
+  ASSERT_TRUE(rekey);
+  ack = gm.take_rekey(*rekey);
+  ASSERT_TRUE(std::holds_alternative<bytes>(ack)) << describe(std::get<push_error>(ack));
+  EXPECT_NE(gm.rekeys.kek.spi, old_kek);
+  net.send(std::get<bytes>(ack));
+  EXPECT_TRUE(eventually("show crypto gdoi ks members", "Rekey Acks Rcvd\\s+:\\s+2\\b"));
+  EXPECT_TRUE(eventually("show crypto gdoi ks rekey", "Number of Rekeys sent\\s+:?\\s*2\\b"))
+      << ask(_sock, "show crypto gdoi ks rekey");
+
+  EXPECT_EQ(ask(_sock, "show crypto gdoi debug-condition"),
+            "GDOI Conditional Filters:\nNo conditions set\nUnmatched NOT set\n");
+  ask(_sock, "debug crypto gdoi condition peer add ipv4 127.0.0.1");
+  EXPECT_NE(ask(_sock, "show crypto gdoi debug-condition").find("Peer Address 127.0.0.1"),
+            std::string::npos);
+
+  EXPECT_EQ(ask(_sock, "clear crypto gdoi ks members"), "");
+  EXPECT_EQ(ask(_sock, "show crypto gdoi ks members").find("127.0.0.1"), std::string::npos);
+  // No member left: the rekey is built but goes nowhere, and nothing reaches the old GM.
+  EXPECT_EQ(ask(_sock, "rekey tek"), "TEK rekey sent: 0 datagrams\n");
+  EXPECT_FALSE(net.receive(300ms));
+  EXPECT_EQ(ask(_sock, "rekey gm"),
+            "rekey gm\n      ^\n% Invalid input detected at '^' marker.\n");
 }
 
 TEST_F(gm_ks_integration, a_bad_config_stops_it_with_file_line_field) {
