@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "classifier/policy.h"
 #include "dataplane/ctrl_msg.h"
 #include "dataplane/ctrl_ring.h"
 
@@ -23,6 +24,24 @@ struct ack_result {
   std::string text;
   bool ok() const { return status == 0; }
 };
+
+/// One ACE as the policy memzone carries it.
+inline ace_rec ace_record(const classifier::ace& a, bool local) {
+  ace_rec r{};
+  r.action = static_cast<uint8_t>(a.act);
+  r.proto = a.proto;
+  r.src = a.src.addr;
+  r.src_len = a.src.len;
+  r.dst = a.dst.addr;
+  r.dst_len = a.dst.len;
+  r.sport_lo = a.sport.lo;
+  r.sport_hi = a.sport.hi;
+  r.dport_lo = a.dport.lo;
+  r.dport_hi = a.dport.hi;
+  r.sa_index = a.sa_index;
+  r.local = local ? 1 : 0;
+  return r;
+}
 
 class client {
  public:

@@ -87,20 +87,7 @@ bool read_policy(const std::string& path, std::vector<ctrl::ace_rec>& out, std::
       err = path + ":" + std::to_string(lineno) + ": " + e;
       return false;
     }
-    ctrl::ace_rec r{};
-    r.action = static_cast<uint8_t>(a.act);
-    r.proto = a.proto;
-    r.src = a.src.addr;
-    r.src_len = a.src.len;
-    r.dst = a.dst.addr;
-    r.dst_len = a.dst.len;
-    r.sport_lo = a.sport.lo;
-    r.sport_hi = a.sport.hi;
-    r.dport_lo = a.dport.lo;
-    r.dport_hi = a.dport.hi;
-    r.sa_index = a.sa_index;
-    r.local = local;
-    out.push_back(r);
+    out.push_back(ctrl::ace_record(a, local));
   }
   return true;
 }

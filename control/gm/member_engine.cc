@@ -271,19 +271,7 @@ bool member_engine::install_sas(const tek_plan& plan, bool activate_now, std::st
 bool member_engine::replace_policy(const tek_plan& plan, std::string& why) {
   std::vector<ctrl::ace_rec> aces;
   for (const classifier::ace& a : _cfg.local_acl) {
-    ctrl::ace_rec r{};
-    r.action = static_cast<uint8_t>(a.act);
-    r.proto = a.proto;
-    r.src = a.src.addr;
-    r.src_len = a.src.len;
-    r.dst = a.dst.addr;
-    r.dst_len = a.dst.len;
-    r.sport_lo = a.sport.lo;
-    r.sport_hi = a.sport.hi;
-    r.dport_lo = a.dport.lo;
-    r.dport_hi = a.dport.hi;
-    r.local = 1;
-    aces.push_back(r);
+    aces.push_back(ctrl::ace_record(a, true));
   }
   aces.insert(aces.end(), plan.aces.begin(), plan.aces.end());
   if (_dp != nullptr) {
