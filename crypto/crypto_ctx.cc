@@ -4,10 +4,7 @@
 
 namespace gm::crypto {
 
-namespace {
-
-// Constant time (no early exit), a word at a time: ICVs are 12 or 16 bytes.
-bool icv_equal(const uint8_t* a, const uint8_t* b, uint32_t n) {
+bool crypto_ctx::icv_equal(const uint8_t* a, const uint8_t* b, uint32_t n) {
   uint64_t diff = 0;
   uint32_t i = 0;
   for (; i + 8 <= n; i += 8) {
@@ -28,6 +25,8 @@ bool icv_equal(const uint8_t* a, const uint8_t* b, uint32_t n) {
   }
   return diff == 0;
 }
+
+namespace {
 
 void fill_job(IMB_JOB* job, crypto_op* op, uint8_t* computed_icv) {
   const sa_keys& k = *op->keys;
@@ -79,7 +78,7 @@ void fill_job(IMB_JOB* job, crypto_op* op, uint8_t* computed_icv) {
     return;
   }
   if (op->dir == direction::decrypt) {
-    op->ok = icv_equal(static_cast<const uint8_t*>(job->user_data2), op->icv,
+    op->ok = crypto_ctx::icv_equal(static_cast<const uint8_t*>(job->user_data2), op->icv,
                        static_cast<uint32_t>(job->auth_tag_output_len_in_bytes));
   } else {
     op->ok = true;
@@ -160,10 +159,17 @@ std::unique_ptr<crypto_ctx> crypto_ctx::create(arch cap) {
   return std::unique_ptr<crypto_ctx>(new crypto_ctx(mgr, best));
 }
 
-crypto_ctx::~crypto_ctx() { free_mb_mgr(_mgr); }
+crypto_ctx::~crypto_ctx() {
+  imb_clear_mem(&_gcm_ctx, sizeof(_gcm_ctx));  // last packet's counter block and GHASH state
+  free_mb_mgr(_mgr);
+}
 
 uint16_t crypto_ctx::process(crypto_op* const* ops, uint16_t n) {
   for (uint16_t i = 0; i < n; ++i) {
+    if (info(ops[i]->keys->xf).cipher == IMB_CIPHER_GCM && !ops[i]->auth_only) {
+      gcm(*ops[i]);
+      continue;
+    }
     IMB_JOB* job = IMB_GET_NEXT_JOB(_mgr);
     // One scratch ICV per job slot of the manager: a slot is reused only after its job
     // was returned (and compared) by complete().

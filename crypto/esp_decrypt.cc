@@ -180,6 +180,7 @@ uint16_t decrypt_chunk(esp_lcore& lc, const sa_lookup& lookup, rte_mbuf** pkts, 
   auto& s = lc.scratch;
   pending queued[max_burst];
   uint16_t nops = 0;
+  uint16_t njobs = 0;  // the non-GCM ops, for the multi-buffer manager
   // A few packets ahead: the outer and ESP headers, and the mbuf's second line (meta()).
   constexpr uint16_t prefetch_ahead = 4;
   for (uint16_t i = 0; i < n && i < prefetch_ahead; ++i) {
@@ -197,9 +198,15 @@ uint16_t decrypt_chunk(esp_lcore& lc, const sa_lookup& lookup, rte_mbuf** pkts, 
       split.drop(pkts[i], r, p.sa != nullptr ? lc.sa[p.sa->slot] : lc.no_sa);
       continue;
     }
+    crypto_op& op = s.ops[nops];
+    if (info(op.keys->xf).cipher == IMB_CIPHER_GCM) {
+      lc.crypto().gcm(op);  // now, while the packet is in L1 (see crypto_ctx::gcm)
+    } else {
+      s.job_ops[njobs++] = &op;
+    }
     ++nops;
   }
-  lc.crypto().process(s.op_ptrs, nops);
+  lc.crypto().process(s.job_ops, njobs);
   for (uint16_t i = 0; i < nops; ++i) {
     const pending& p = queued[i];
     sa_counters& c = lc.sa[p.sa->slot];

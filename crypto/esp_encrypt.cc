@@ -269,6 +269,9 @@ uint16_t encrypt_chunk(esp_lcore& lc, const esp_sa& sa, rte_mbuf** pkts, uint16_
       split.drop(m, r, c);
       continue;
     }
+    if (k.gcm) {
+      lc.crypto().gcm(s.ops[nops]);  // now, while the packet is in L1 (see crypto_ctx::gcm)
+    }
     queued[nops++] = m;
   }
   lc.next_ip_id = st.ip_id;
@@ -276,7 +279,9 @@ uint16_t encrypt_chunk(esp_lcore& lc, const esp_sa& sa, rte_mbuf** pkts, uint16_
   if (cbc_iv) {
     lc.consume_cbc_ivs(st.cbc_used);
   }
-  lc.crypto().process(s.op_ptrs, nops);
+  if (!k.gcm) {
+    lc.crypto().process(s.op_ptrs, nops);  // CBC/HMAC: the multi-buffer lanes pay off
+  }
   uint64_t bytes = 0;
   for (uint16_t i = 0; i < nops; ++i) {
     if (!s.ops[i].ok) [[unlikely]] {
@@ -299,6 +304,18 @@ uint32_t esp_overhead(const esp_sa& sa, uint32_t inner_len) {
   const sa_consts k = consts_of(sa, nullptr);
   const layout l = plan(k, inner_len);
   return l.head + l.padded + k.icv_len - inner_len - k.meta_len;
+}
+
+uint32_t esp_max_inner_len(const esp_sa& sa, uint32_t mtu) {
+  // L + overhead(L) = head + icv - meta + round_up(meta + L + 2, block), non-decreasing in
+  // L; round_up(x, block) <= room exactly when x <= room rounded down to the block.
+  const sa_consts k = consts_of(sa, nullptr);
+  const uint32_t fixed = k.head + k.icv_len - k.meta_len;
+  if (mtu <= fixed) {
+    return 0;
+  }
+  const uint32_t room = (mtu - fixed) & ~k.mask;
+  return room > k.meta_len + 2 ? room - k.meta_len - 2 : 0;
 }
 
 uint16_t esp_encrypt_burst(esp_lcore& lc, const esp_sa& sa, rte_mbuf** pkts, uint16_t n,

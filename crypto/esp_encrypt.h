@@ -21,4 +21,9 @@ uint16_t esp_encrypt_burst(esp_lcore& lc, const esp_sa& sa, rte_mbuf** pkts, uin
 /// Bytes an SA adds to an inner packet of `inner_len` bytes (outer IP to ICV).
 uint32_t esp_overhead(const esp_sa& sa, uint32_t inner_len);
 
+/// The largest inner length L with L + esp_overhead(sa, L) <= mtu, or 0 if none fits:
+/// the data plane's MTU check compares against it once per burst instead of working out
+/// each packet's padding.
+uint32_t esp_max_inner_len(const esp_sa& sa, uint32_t mtu);
+
 }  // namespace gm::crypto

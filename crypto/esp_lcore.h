@@ -79,7 +79,8 @@ class esp_lcore {
 
   struct scratch_t {
     crypto_op ops[max_burst];
-    crypto_op* op_ptrs[max_burst];
+    crypto_op* op_ptrs[max_burst];  // &ops[i], set once
+    crypto_op* job_ops[max_burst];  // decrypt: the chunk's non-GCM ops
     alignas(16) uint8_t nonce[max_burst][16];
   } scratch;
 

@@ -72,12 +72,19 @@ bool well_formed_ipv4(const rte_mbuf* m) {
 }
 
 void send(const port_side& side, rte_mbuf** pkts, uint16_t n, port_counters& c) {
+  uint16_t ready = 0;
   for (uint16_t i = 0; i < n; ++i) {
     auto* eth = reinterpret_cast<rte_ether_hdr*>(rte_pktmbuf_prepend(pkts[i], sizeof(rte_ether_hdr)));
+    if (eth == nullptr) [[unlikely]] {  // a received frame always had room; be sure anyway
+      drop(pkts[i], drop_reason::no_headroom, c);
+      continue;
+    }
     std::memcpy(&eth->dst_addr, side.dst_mac.data(), 6);
     std::memcpy(&eth->src_addr, side.src_mac.data(), 6);
     eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+    pkts[ready++] = pkts[i];
   }
+  n = ready;
   const uint16_t sent = rte_eth_tx_burst(side.port, side.queue, pkts, n);
   c.tx += sent;
   for (uint16_t i = sent; i < n; ++i) {
@@ -90,6 +97,7 @@ void send(const port_side& side, rte_mbuf** pkts, uint16_t n, port_counters& c) 
 // are fragmented before encryption, and the fragments encrypted and sent from here.
 uint16_t fit_mtu(worker& w, const crypto::esp_sa& sa, rte_mbuf** run, uint16_t n, uint64_t pt) {
   port_counters& c = w.lan_counters;
+  const uint32_t fits = crypto::esp_max_inner_len(sa, w.wan_mtu);
   uint16_t keep = 0;
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = run[i];
@@ -97,8 +105,7 @@ uint16_t fit_mtu(worker& w, const crypto::esp_sa& sa, rte_mbuf** run, uint16_t n
     // ESP stage trims it). A length that lies goes on to the ESP stage, which drops it.
     const uint32_t len =
         rte_be_to_cpu_16(rte_pktmbuf_mtod(m, const rte_ipv4_hdr*)->total_length);
-    if (len > rte_pktmbuf_data_len(m) || len + crypto::esp_overhead(sa, len) <= w.wan_mtu)
-        [[likely]] {
+    if (len <= fits || len > rte_pktmbuf_data_len(m)) [[likely]] {
       run[keep++] = m;
       continue;
     }

@@ -8,7 +8,12 @@ cells in the same sitting and prints the ratio.
 
   perf/dataplane_bench.py [--seconds 4] [--algos "aes-128-gcm aes-128-cbc-sha1 3des-cbc-sha1"]
       [--sizes "64 512 1420 imix"] [--dirs "encrypt decrypt"] [--aces "1 100 10000"]
-      [--json perf/results/dataplane.json] [--secgw]
+      [--json perf/results/dataplane.json] [--secgw] [--reps 1] [--build build]
+
+With --reps N each cell is run N times; with --secgw, ours and secgw alternate within each
+repetition (ours, secgw, ours, secgw, ...) and the reported ratio is the median of the
+per-repetition ratios, so both see the same moments of a shared host. The load average
+(os.getloadavg) is recorded before and after each cell.
 """
 import argparse
 import json
@@ -23,7 +28,7 @@ sys.path.insert(0, os.path.join(TOP, "tools"))
 from labnet import free_hugepages  # noqa: E402
 BENCH = os.path.join(TOP, "..", "shared", "bench")
 GEN = os.path.join(BENCH, "secgw-anchor", "gen_pcap.py")
-DP = os.path.join(TOP, "build", "dataplane", "gm-dataplane")
+DP = None  # set from --build in main()
 
 # The keys and SPI gen_pcap.py uses for its ESP frames (secgw's SA 10).
 KEYS = {
@@ -77,6 +82,11 @@ def config(tmp, algo, aces, direction):
 
 def memory_args():
     return ["-m", "512"] if free_hugepages() >= 256 else ["--no-huge", "-m", "1024"]
+
+
+def median(xs):
+    xs = sorted(xs)
+    return xs[len(xs) // 2] if len(xs) % 2 else (xs[len(xs) // 2 - 1] + xs[len(xs) // 2]) / 2
 
 
 def run_cell(tmp, algo, direction, size, aces, seconds):
@@ -135,13 +145,19 @@ def main():
     ap.add_argument("--aces", default="1 100 10000")
     ap.add_argument("--json", default=os.path.join(HERE, "results", "dataplane.json"))
     ap.add_argument("--secgw", action="store_true")
+    ap.add_argument("--reps", type=int, default=1)
+    ap.add_argument("--build", default=os.path.join(TOP, "build"),
+                    help="meson build directory holding dataplane/gm-dataplane")
     a = ap.parse_args()
+    global DP
+    DP = os.path.join(os.path.abspath(a.build), "dataplane", "gm-dataplane")
     if not os.path.exists(GEN):
         raise SystemExit("needs %s (the shared bench generator)" % GEN)
     tmp = tempfile.mkdtemp(prefix="gm-dpbench-")
     model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
                   if l.startswith("model name")), "?")
-    print("gm-dataplane, 1 worker lcore, net_pcap infinite_rx -> net_null: %s" % model)
+    print("gm-dataplane (%s), 1 worker lcore, net_pcap infinite_rx -> net_null: %s" % (DP, model))
+    print("load average at start: %.2f %.2f %.2f" % os.getloadavg())
     hdr = "%-17s %-7s %5s %6s %8s %8s %9s  %s" % ("algo", "dir", "size", "ACEs", "Mpps", "Gbps",
                                                  "cyc/pkt", "per stage")
     print(hdr)
@@ -150,21 +166,42 @@ def main():
         for direction in a.dirs.split():
             for size in a.sizes.split():
                 for aces in [int(x) for x in a.aces.split()]:
-                    r = run_cell(tmp, algo, direction, size, aces, a.seconds)
-                    if a.secgw and aces == int(a.aces.split()[0]) and size != "imix":
-                        r["secgw_mpps"] = secgw(algo, direction, size)
-                        r["ratio_vs_secgw"] = r["mpps"] / r["secgw_mpps"] if r["secgw_mpps"] else None
+                    with_secgw = a.secgw and aces == int(a.aces.split()[0]) and size != "imix"
+                    load_before = os.getloadavg()[0]
+                    reps = []
+                    for _ in range(a.reps):
+                        rr = run_cell(tmp, algo, direction, size, aces, a.seconds)
+                        if with_secgw:
+                            rr["secgw_mpps"] = secgw(algo, direction, size)
+                            rr["ratio_vs_secgw"] = (rr["mpps"] / rr["secgw_mpps"]
+                                                    if rr["secgw_mpps"] else None)
+                        reps.append(rr)
+                    # The repetition with the median Mpps stands for the cell (its stage
+                    # cycles are a consistent set); ratios are the median of per-rep ratios.
+                    r = dict(sorted(reps, key=lambda x: x["mpps"])[len(reps) // 2])
+                    r["mpps_reps"] = [x["mpps"] for x in reps]
+                    if with_secgw:
+                        ratios = [x["ratio_vs_secgw"] for x in reps if x["ratio_vs_secgw"]]
+                        r["secgw_mpps_reps"] = [x["secgw_mpps"] for x in reps]
+                        r["ratio_reps"] = ratios
+                        r["ratio_vs_secgw"] = median(ratios) if ratios else None
+                        r["secgw_mpps"] = median([x["secgw_mpps"] for x in reps])
+                    r["load_before"] = load_before
+                    r["load_after"] = os.getloadavg()[0]
                     results.append(r)
                     stages = " ".join("%s=%.0f" % (k, v) for k, v in r["stage_cycles_per_pkt"].items()
                                       if v >= 0.5)
                     extra = ("  secgw %.2f Mpps, x%.2f" % (r["secgw_mpps"], r["ratio_vs_secgw"])
                              if "secgw_mpps" in r and r["ratio_vs_secgw"] else "")
+                    if a.reps > 1 and "ratio_reps" in r:
+                        extra += " [%s]" % " ".join("%.2f" % x for x in r["ratio_reps"])
+                    extra += "  load %.1f/%.1f" % (r["load_before"], r["load_after"])
                     print("%-17s %-7s %5s %6d %8.2f %8.2f %9.0f  %s%s" % (
                         algo, direction, size, aces, r["mpps"], r["gbps"], r["cycles_per_pkt"],
                         stages, extra), flush=True)
     os.makedirs(os.path.dirname(a.json), exist_ok=True)
     with open(a.json, "w") as f:
-        json.dump({"cpu": model, "results": results}, f, indent=1)
+        json.dump({"cpu": model, "binary": DP, "reps": a.reps, "results": results}, f, indent=1)
     print("JSON: " + a.json)
     subprocess.run(["rm", "-rf", tmp])
 

@@ -457,6 +457,26 @@ TEST_F(esp_engine, a_disabled_transform_is_refused_both_ways) {
   rte_pktmbuf_free(q[0]);
 }
 
+TEST_F(esp_engine, max_inner_len_is_the_largest_length_that_fits_the_mtu) {
+  // Against a search over esp_overhead() itself, for every transform, with and without the
+  // TBAR header, across MTUs from nothing fits to jumbo.
+  for (const auto& t : transform_table) {
+    for (const bool tbar : {false, true}) {
+      auto f = make_sa(*lc, t.id, 0x6000, 1, tbar);
+      for (uint32_t mtu = 0; mtu <= 9216; ++mtu) {
+        uint32_t want = 0;
+        for (uint32_t len = mtu; len > 0; --len) {
+          if (len + esp_overhead(*f.sa, len) <= mtu) {
+            want = len;
+            break;
+          }
+        }
+        ASSERT_EQ(esp_max_inner_len(*f.sa, mtu), want) << t.name << " tbar " << tbar << " mtu " << mtu;
+      }
+    }
+  }
+}
+
 TEST_F(esp_engine, outer_congestion_mark_reaches_the_inner_header_rfc6040) {
   std::mt19937 rng(17);
   auto f = make_sa(*lc, transform_id::aes_gcm_128, 0x6000, 8);
