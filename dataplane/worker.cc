@@ -176,13 +176,13 @@ void report_tbar_sample(worker& w, uint64_t now) {
 
 void lan_to_wan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, uint64_t now) {
   port_counters& c = w.lan_counters;
-  uint64_t t = rte_rdtsc();
+  uint64_t t = w.stamp();
   n = strip_l2(pkts, n, c);
   if (w.lan.mss_clamp != 0) {
     for (uint16_t i = 0; i < n; ++i) c.mss_clamped += clamp_mss(pkts[i], w.lan.mss_clamp);
   }
   w.charge(stage::parse, t);
-  t = rte_rdtsc();
+  t = w.stamp();
   uint32_t results[rx_burst];
   gs.acl->classify(pkts, n, results, false);
   w.charge(stage::classify, t);
@@ -241,7 +241,7 @@ void lan_to_wan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, u
     if (sa == nullptr) [[unlikely]] {
       for (uint16_t k = 0; k < nrun; ++k) drop(run[k], drop_reason::no_outbound_sa, c);
     } else {
-      const uint64_t te = rte_rdtsc();
+      const uint64_t te = w.stamp();
       nrun = fit_mtu(w, *sa, run, nrun, pt);
       const uint16_t good = crypto::esp_encrypt_burst(*w.esp, *sa, run, nrun, pt);
       w.charge(stage::encrypt, te);
@@ -253,14 +253,14 @@ void lan_to_wan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, u
     }
     while (i < nprot && prot_idx[i] == UINT32_MAX) ++i;
   }
-  t = rte_rdtsc();
+  t = w.stamp();
   send(w.wan, out, nout, w.wan_counters);
   w.charge(stage::tx, t);
 }
 
 void wan_to_lan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, uint64_t now) {
   port_counters& c = w.wan_counters;
-  uint64_t t = rte_rdtsc();
+  uint64_t t = w.stamp();
   n = strip_l2(pkts, n, c);
   rte_mbuf* esp[rx_burst];
   rte_mbuf* clear[rx_burst];
@@ -284,13 +284,13 @@ void wan_to_lan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, u
   rte_mbuf* out[rx_burst];
   uint16_t nout = 0;
   if (nesp > 0) {
-    t = rte_rdtsc();
+    t = w.stamp();
     uint16_t good = crypto::esp_decrypt_burst(*w.esp, gs.inbound.lookup(), esp, nesp);
     w.charge(stage::decrypt, t);
     if (w.events != nullptr) [[unlikely]] {
       report_unknown_spis(w, esp + good, static_cast<uint16_t>(nesp - good), now);
     }
-    t = rte_rdtsc();
+    t = w.stamp();
     for (uint16_t k = good; k < nesp; ++k) rte_pktmbuf_free(esp[k]);  // counted per SA
     const uint64_t sampled_before = w.tbar.history.size() + w.tbar.history.suppressed();
     const uint16_t fresh =
@@ -356,7 +356,7 @@ void wan_to_lan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, u
       }
     }
   }
-  t = rte_rdtsc();
+  t = w.stamp();
   send(w.lan, out, nout, w.lan_counters);
   w.charge(stage::tx, t);
 }
@@ -402,7 +402,8 @@ uint16_t worker::poll_once() {
   rte_mbuf* pkts[rx_burst];
   uint16_t total = 0;
   const uint64_t now = clock_ns();
-  uint64_t t = rte_rdtsc();
+  timing = (++polls & (stage_sample_every - 1)) == 0;
+  uint64_t t = stamp();
   uint16_t n = rte_eth_rx_burst(lan.port, lan.queue, pkts, rx_burst);
   if (n > 0) {
     charge(stage::rx, t);
@@ -414,7 +415,7 @@ uint16_t worker::poll_once() {
       lan_to_wan(*this, *gs, pkts, n, now);
     }
   }
-  t = rte_rdtsc();
+  t = stamp();
   n = rte_eth_rx_burst(wan.port, wan.queue, pkts, rx_burst);
   if (n > 0) {
     charge(stage::rx, t);
