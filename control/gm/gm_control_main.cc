@@ -76,23 +76,6 @@ std::vector<metric_sample> metrics(const gm_status& s, const member_engine& gm) 
   return out;
 }
 
-// The command back in the words gm_log's debug settings parse.
-std::string debug_text(const command& c) {
-  static constexpr const char* roles[] = {"gm", "ks"};
-  static constexpr const char* features[] = {"registration", "rekey", "replay", "all-features"};
-  static constexpr const char* levels[] = {"error", "terse", "event", "detail", "packet", "all-levels"};
-  switch (c.kind) {
-    case command_kind::debug_gdoi:
-      return std::string("debug crypto gdoi ") + roles[static_cast<int>(c.role)] + " " +
-             features[static_cast<int>(c.feature)] + " " + levels[static_cast<int>(c.level)];
-    case command_kind::debug_condition_peer:
-      return "debug crypto gdoi condition peer add ipv4 " +
-             asio::ip::address_v4(c.peer).to_string();
-    default:
-      return "undebug all";
-  }
-}
-
 int usage() {
   std::fprintf(stderr, "usage: gm-control --config FILE\n");
   return 2;
@@ -263,7 +246,7 @@ int main(int argc, char** argv) {
       case command_kind::debug_gdoi:
       case command_kind::debug_condition_peer:
       case command_kind::undebug_all:
-        return log.debug_config().apply(debug_text(c)).text + "\n";
+        return log.debug_config().apply(debug_line(c)).text + "\n";
       case command_kind::show_debug_condition:
         return log.debug_config().show_conditions();
       default:
