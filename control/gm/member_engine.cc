@@ -255,8 +255,8 @@ bool member_engine::install_sas(const tek_plan& plan, bool activate_now, std::st
     }
     installed_sa rec;
     rec.sa = sa;
-    rec.sa.key.clear();
-    rec.sa.auth_key.clear();
+    rec.sa.key = key_bytes{};  // frees (and so wipes) the copy: the data plane holds the keys
+    rec.sa.auth_key = key_bytes{};
     rec.installed = now;
     rec.expires = now + seconds(sa.lifetime_s == 0 ? 3600 : sa.lifetime_s);
     _sas[sa.spi] = std::move(rec);
