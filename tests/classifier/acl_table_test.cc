@@ -1,3 +1,9 @@
+// First: 22.11's generic rte_vect.h (which rte_acl.h pulls in) declares its functions
+// without C++ guards, so it must be seen inside extern "C" before anything includes it.
+extern "C" {
+#include <rte_vect.h>
+}
+
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -196,6 +202,59 @@ TEST(acl_table, ten_thousand_random_aces_agree_with_a_linear_reference) {
         << s << " -> " << d << " proto " << int(proto) << " dport " << dp;
   }
 }
+
+// Experimental in DPDK 22.11 (stable in 23.x): the deprecation warning is DPDK's marker.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+TEST(acl_table, avx512_bursts_agree_with_a_linear_reference) {
+  // gm-dataplane raises DPDK's SIMD cap to 512 bits so rte_acl classifies with AVX-512
+  // where the CPU has it (AVX2 or SSE otherwise): whole bursts of 32, as the workers do.
+  const uint16_t before = rte_vect_get_max_simd_bitwidth();
+  ASSERT_EQ(rte_vect_set_max_simd_bitwidth(RTE_VECT_SIMD_512), 0);
+  std::mt19937 rng(7);
+  policy p;
+  for (int i = 0; i < 1000; ++i) {
+    ace a;
+    a.act = rng() % 4 == 0 ? action::bypass : action::protect;
+    a.sa_index = a.act == action::protect ? 1 + rng() % 3 : 0;
+    a.proto = static_cast<uint8_t>(std::array<int, 4>{0, 6, 17, 1}[rng() % 4]);
+    a.src = {static_cast<uint32_t>(0x0a000000 | (rng() & 0xffff) << 8), 24};
+    a.dst = {static_cast<uint32_t>(0x0a000000 | (rng() & 0xff) << 16), static_cast<uint8_t>(16)};
+    if (a.proto == 6 || a.proto == 17) {
+      const uint16_t lo = static_cast<uint16_t>(rng() % 60000);
+      a.sport = {lo, static_cast<uint16_t>(lo + rng() % 5000)};
+    }
+    p.ks.push_back(a);
+  }
+  std::string err;
+  auto t = acl_table::build(p, err);
+  rte_vect_set_max_simd_bitwidth(before);
+  ASSERT_NE(t, nullptr) << err;
+  for (int burst = 0; burst < 100; ++burst) {
+    const uint16_t n = static_cast<uint16_t>(burst % 10 == 0 ? 1 + rng() % 31 : 32);
+    rte_mbuf* pkts[32];
+    uint32_t want[32], got[32];
+    for (uint16_t i = 0; i < n; ++i) {
+      const ace& pick = p.ks[rng() % p.ks.size()];
+      const uint32_t src = pick.src.addr | (rng() & 0xff);
+      const uint32_t dst = rng() % 2 ? pick.dst.addr | (rng() & 0xffff) : rng();
+      const uint8_t proto = static_cast<uint8_t>(std::array<int, 3>{6, 17, 1}[rng() % 3]);
+      const uint16_t sp = static_cast<uint16_t>(rng()), dp = static_cast<uint16_t>(rng());
+      char s[16], d[16];
+      snprintf(s, sizeof s, "%u.%u.%u.%u", src >> 24, src >> 16 & 255, src >> 8 & 255, src & 255);
+      snprintf(d, sizeof d, "%u.%u.%u.%u", dst >> 24, dst >> 16 & 255, dst >> 8 & 255, dst & 255);
+      const bool l4 = proto != 1;
+      pkts[i] = packet(proto, s, d, l4 ? sp : 0, l4 ? dp : 0);
+      want[i] = reference(p, proto, src, dst, l4 ? sp : 0, l4 ? dp : 0);
+    }
+    t->classify(pkts, n, got, false);
+    for (uint16_t i = 0; i < n; ++i) {
+      EXPECT_EQ(got[i], want[i]) << "burst " << burst << " packet " << i;
+      rte_pktmbuf_free(pkts[i]);
+    }
+  }
+}
+#pragma GCC diagnostic pop
 
 TEST(parse_ace, clear_errors_for_what_it_does_not_understand) {
   ace a;
