@@ -110,8 +110,9 @@ def register(lab, bindir, workdir, transport):
          "(IKEv1 Main Mode + GROUPKEY-PULL) and installs the policy and TEK" % (CTL["ks"], transport))
     lab.start_ks(bindir, workdir, transport)
     time.sleep(1)
-    for gm in ("gA", "gB"):
-        lab.start_control(gm, bindir, workdir)
+    # gB lists a KS that does not answer first (10.99.0.9: nothing there): it fails over.
+    lab.start_control("gA", bindir, workdir)
+    lab.start_control("gB", bindir, workdir, servers=[DEAD_KS, CTL["ks"]])
     end = time.time() + 30
     while time.time() < end and not all(sa_spis(lab, gm) for gm in ("gA", "gB")):
         time.sleep(0.2)
@@ -120,6 +121,9 @@ def register(lab, bindir, workdir, transport):
         for name, text in lab.stop_procs().items():
             print("--- %s log ---\n%s" % (name, text[-3000:]))
     expect(ok, "both GMs registered and their data planes hold the KS's TEK")
+    rc, out = gmctl(lab, bindir, workdir, "gB", "show", "crypto", "gdoi", "|", "include", "Registered with",
+                    show=False)
+    expect(CTL["ks"] in out, "gB failed over from %s (no answer) to %s" % (DEAD_KS, CTL["ks"]))
     expect(ip_reassembled(lab.ns["gA"]) > 0,
            "the KS's policy (27 ACEs) reached gA in IP fragments, reassembled (ReasmOKs %d)"
            % ip_reassembled(lab.ns["gA"]))
@@ -167,6 +171,7 @@ def rekey_under_traffic(lab, bindir, workdir, transport):
            "gdoi_gm_registered 1")
 
 
+DEAD_KS = "10.99.0.9"
 GM_SHOWS = [["show", "crypto", "gdoi"], ["show", "crypto", "gdoi", "gm"],
             ["show", "crypto", "gdoi", "gm", "rekey"], ["show", "crypto", "gdoi", "gm", "replay"],
             ["show", "crypto", "gdoi", "rekey", "sa"], ["show", "crypto", "isakmp", "sa"],

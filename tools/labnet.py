@@ -174,7 +174,8 @@ class Lab:
     def gm_socket(self, gm, workdir):
         return os.path.join(workdir, gm + "-control.sock")
 
-    def start_control(self, gm, bindir, workdir):
+    def start_control(self, gm, bindir, workdir, servers=None):
+        """`servers`: the KS list in failover order (default: the lab KS alone)."""
         cfg = os.path.join(workdir, gm + "-control.yaml")
         with open(cfg, "w") as f:
             f.write("group: {name: GETVPN-LAB, identity: 1234, servers: [%s]}\n"
@@ -183,9 +184,9 @@ class Lab:
                     "local_acl: [\"deny udp any eq 848 any eq 848\"]\n"
                     "dataplane: {file_prefix: %s}\n"
                     "socket: %s\n"
-                    "timers: {retransmit: 1, activation_delay: 2}\n"
+                    "timers: {retransmit: 1, retransmit_count: 1, activation_delay: 2}\n"
                     "prometheus: 127.0.0.1:9464\n"
-                    "interface: net_af_packet1\n" % (CTL["ks"], CTL[gm], os.path.join(workdir, "psk"),
+                    "interface: net_af_packet1\n" % (", ".join(servers or [CTL["ks"]]), CTL[gm], os.path.join(workdir, "psk"),
                                                      self.prefix(gm), self.gm_socket(gm, workdir)))
         os.chmod(cfg, 0o600)
         return self._spawn("ctl" + gm, self.ns[gm], [os.path.join(bindir, "control", "gm", "gm-control"),
