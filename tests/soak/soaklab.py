@@ -223,14 +223,17 @@ class SoakLab:
     def sample(self):
         now = time.monotonic()
         s = {"t": now, "procs": {}, "dp": {}, "mempools": {}}
-        for name, pid in self.pids().items():
-            s["procs"][name] = proc_usage(pid)
         for gm in ("gA", "gB"):
             try:
                 s["dp"][gm] = self.dp_counters(gm)
                 s["mempools"][gm] = self.mempools(gm)
             except OSError as e:
                 s["dp"][gm] = {"error": str(e)}
+        # The telemetry thread closes its end of our connections a moment after we do: let
+        # it, so the fd count is the process's own.
+        time.sleep(0.3)
+        for name, pid in self.pids().items():
+            s["procs"][name] = proc_usage(pid)
         return s
 
 
