@@ -16,6 +16,8 @@ ADDR = {"hA": "10.1.0.2", "gA": "10.1.0.1", "hB": "10.2.0.2", "gB": "10.2.0.1"}
 CTL = {"ks": "10.99.0.1", "gA": "10.99.0.2", "gB": "10.99.0.3"}
 MAC.update({"gAk": "02:0d:00:00:00:02", "ksA": "02:0d:00:00:01:02",
             "gBk": "02:0d:00:00:00:03", "ksB": "02:0d:00:00:01:03"})
+# The optional WAN hop's ends (Lab.build(wan_hop=True)).
+MAC.update({"wA": "02:0e:00:00:00:01", "wB": "02:0e:00:00:00:02"})
 
 
 # More branch subnets than the lab's hosts use: with them the KS's registration and rekey
@@ -96,13 +98,22 @@ class Lab:
             sh("ethtool", "-K", name, "tx", "off", ns=ns, check=False)
         self.ifs[a], self.ifs[b] = name_a, name_b
 
-    def build(self):
+    def build(self, wan_hop=False):
+        """The namespaces and veths. wan_hop: the WAN goes through a namespace of its own
+        ("wan"), a veth from each GM's WAN port (wA, wB there), with nothing joining them:
+        a relay there carries, and may impair, the frames (tests/soak/wanrelay.py)."""
+        if wan_hop:
+            self.ns["wan"] = "wan" + self.tag
         for ns in self.ns.values():
             sh("ip", "netns", "add", ns)
             sh("ip", "link", "set", "lo", "up", ns=ns)
             sh("sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", ns=ns, check=False)
         self._veth("hA0", self.ns["hA"], "gAl", self.ns["gA"])
-        self._veth("gAw", self.ns["gA"], "gBw", self.ns["gB"])
+        if wan_hop:
+            self._veth("gAw", self.ns["gA"], "wA", self.ns["wan"])
+            self._veth("wB", self.ns["wan"], "gBw", self.ns["gB"])
+        else:
+            self._veth("gAw", self.ns["gA"], "gBw", self.ns["gB"])
         self._veth("gBl", self.ns["gB"], "hB0", self.ns["hB"])
         for host, dev, gw, gw_mac in (("hA", "hA0", "gA", MAC["gAl"]), ("hB", "hB0", "gB", MAC["gBl"])):
             ns = self.ns[host]
