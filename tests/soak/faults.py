@@ -131,9 +131,9 @@ def ks_unreachable(sl, report):
 
     Expected: (1) while nothing needs the KS both GMs keep forwarding on their SAs: nothing
     lost. (2) `clear crypto gdoi` on gA during the outage drops gA's SAs and policy and
-    starts a registration that cannot complete: gm-control retransmits (1 s, doubling),
-    gives up on the KS (%GDOI-4-GM_KS_UNREACHABLE in its log) and waits
-    timers.retry_all (10 s) before starting over, without a tight loop; `show crypto gdoi`
+    starts a registration that cannot complete: gm-control retransmits (timers.retransmit,
+    doubling, timers.retransmit_count times), gives up on the KS (%GDOI-4-GM_KS_UNREACHABLE
+    in its log) and waits timers.retry_all (10 s) before starting over, without a tight loop; `show crypto gdoi`
     says it is not registered. Traffic through gA is lost from the clear until gA has
     keys again, and every such datagram is counted as a drop by a data plane. (3) When the
     KS is reachable again gA registers at its next attempt by itself (we do not clear
@@ -174,7 +174,8 @@ def ks_unreachable(sl, report):
                    "attempted_registrations": g.get("attempted_registrations"),
                    "lost_before_clear": sum(lost_between(f, t_down, phase1_end) for f in flows.values())})
     expect(report["lost_before_clear"] == 0, "nothing lost during the outage before the clear")
-    expect(1 <= attempts_during <= 3, "back-off, not a loop: %d registration attempts in the 15 s "
+    # retry_all is 10 s: at most a handful of attempts in 15 s; a loop would make hundreds.
+    expect(1 <= attempts_during <= 5, "back-off, not a loop: %d registration attempts in the 15 s "
            "after the clear" % attempts_during)
     expect(any("GM_KS_UNREACHABLE" in l for l in tries),
            "gm-control logged %GDOI-4-GM_KS_UNREACHABLE after its retransmissions")
