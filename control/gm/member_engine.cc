@@ -110,7 +110,9 @@ void member_engine::next_server(const char* why) {
                                         ipv4_addr{_cfg.servers.front()});
   _server = 0;
   _state = state::backoff;
-  _backoff_until = _clock.mono() + seconds(_cfg.retry_all_s);
+  // Rounds over every KS back off: retry_all, 2x, 4x ... capped at 8x.
+  _backoff_until = _clock.mono() + seconds(_cfg.retry_all_s << std::min<uint32_t>(_failed_rounds, 3));
+  ++_failed_rounds;
 }
 
 void member_engine::drop(rx_drop d, uint32_t src, const std::string& why) {
@@ -195,6 +197,7 @@ void member_engine::on_pull(std::span<const uint8_t> dgram) {
     _pull.reset();
     if (install(keys, true, ks)) {
       _state = state::registered;
+      _failed_rounds = 0;
       ++_successes;
       _rekeys_since_reg = 0;
       _log.emit<log_msg::gm_regs_compl>(ipv4_addr{ks}, _cfg.group_name,
@@ -323,10 +326,13 @@ bool member_engine::install(const group_keys& keys, bool registration, uint32_t 
       reject(from, "pseudotime: " + r.text);
       return false;
     }
+    const uint64_t mine = _pt_ms ? *_pt_ms + static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                     _clock.mono() - _pt_at).count())
+                                 : 0;
     _pt_ms = *plan.pseudotime_ms;
     _pt_at = _clock.mono();
     if (!r.text.empty()) {  // the data plane reports a large jump
-      _log.emit<log_msg::pseudo_time_large>(0, *plan.pseudotime_ms / 1000, _cfg.group_name);
+      _log.emit<log_msg::pseudo_time_large>(mine / 1000, *plan.pseudotime_ms / 1000, _cfg.group_name);
     }
   }
   if (registration) {
@@ -491,7 +497,11 @@ void member_engine::schedule_reregister() {
     if (!latest || kek_exp < *latest) latest = kek_exp;
   }
   if (latest) {
-    _reregister_at = *latest - seconds(_cfg.reregister_before_s);
+    // Lifetimes shorter than reregister_before would put the time in the past (a
+    // re-registration storm): then re-register halfway through what is left.
+    const mono_time now = _clock.mono();
+    const mono_time early = *latest - seconds(_cfg.reregister_before_s);
+    _reregister_at = early > now ? early : now + (*latest - now) / 2;
   }
 }
 
@@ -575,13 +585,13 @@ void member_engine::tick() {
 void member_engine::clear() {
   _log.emit<log_msg::gm_clear_register>(_cfg.group_name);
   _trace.record(trace_subsystem::exit, "GDOI_EXIT_EVENT: CLEAR: clear crypto gdoi for group " + _cfg.group_name);
-  ctrl::msg m{};
-  m.type = ctrl::msg_type::flush;
-  dp_request(m);
-  _sas.clear();
+  // The SAs go, the downloaded ACL stays: until the new registration installs keys, traffic
+  // the policy protects is dropped (no outbound SA), never sent in clear. The next
+  // registration replaces the ACL.
+  std::vector<uint32_t> spis;
+  for (const auto& [spi, rec] : _sas) spis.push_back(spi);
+  for (const uint32_t spi : spis) remove_sa(spi);
   _schedule.clear();
-  _indexer.reset();
-  _acl_text.clear();
   _receiver.reset();
   _kek_policy.reset();
   _p1.reset();

@@ -144,6 +144,7 @@ class member_engine {
   std::string _last_reject;
 
   uint32_t _attempts = 0;
+  uint32_t _failed_rounds = 0;  ///< consecutive rounds in which no KS answered
   uint32_t _successes = 0;
   uint64_t _rekeys_total = 0;
   uint64_t _rekeys_since_reg = 0;

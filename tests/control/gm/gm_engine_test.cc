@@ -144,6 +144,7 @@ class gm_engine_test : public ::testing::Test {
   }
   void start(std::vector<uint32_t> servers) {
     cfg = gm_cfg(std::move(servers));
+    if (cfg_tweak) cfg_tweak(cfg);
     engine = std::make_unique<gmd::member_engine>(
         cfg,
         gm_io{[this](uint32_t a, uint16_t, const bytes& b) { to_ks.emplace_back(a, b); }, nullptr},
@@ -171,6 +172,7 @@ class gm_engine_test : public ::testing::Test {
   std::unique_ptr<ks::key_server> k1, k2;
   bool ks1_down = false;
   gm_config cfg;
+  std::function<void(gm_config&)> cfg_tweak;
   recorded_dp dp;
   std::vector<std::pair<uint32_t, bytes>> to_ks;
   std::unique_ptr<gmd::member_engine> engine;
@@ -296,9 +298,11 @@ TEST_F(gm_engine_test, clear_flushes_and_registers_again) {
   engine->clear();
   pump();
   EXPECT_TRUE(engine->registered());
+  // The old SA was deleted and the ACL kept (fail closed while re-registering): no flush.
   bool flushed = false;
   for (const auto& m : dp.msgs) flushed = flushed || m.type == gm::ctrl::msg_type::flush;
-  EXPECT_TRUE(flushed);
+  EXPECT_FALSE(flushed);
+  EXPECT_EQ(dp.spis(gm::ctrl::msg_type::sa_del).size(), 1u);
   EXPECT_NE(log_out.str().find("%GDOI-5-GM_CLEAR_REGISTER"), std::string::npos);
 }
 
@@ -399,6 +403,27 @@ TEST_F(gm_engine_test, cisco_2011_rekey_forms_are_accepted_and_logged_once) {
   const auto first = l.find("raw-hash RSA signatures and the static KEK IV");
   ASSERT_NE(first, std::string::npos) << l;
   EXPECT_EQ(l.find("raw-hash RSA signatures", first + 1), std::string::npos);
+}
+
+}  // namespace
+
+namespace {
+
+// A TEK lifetime below reregister_before must not make the GM re-register continuously:
+// it re-registers halfway through the lifetime instead.
+TEST_F(gm_engine_test, short_lifetimes_do_not_cause_a_registration_storm) {
+  k1 = make_ks(ks1);
+  cfg_tweak = [](gm_config& c) { c.reregister_before_s = 1000; };  // TEK lifetime is 900 s
+  start({ks1});
+  ASSERT_TRUE(engine->registered());
+  gm_status s;
+  engine->fill_status(s);
+  ASSERT_TRUE(s.groups[0].reregister_in_s);
+  EXPECT_EQ(*s.groups[0].reregister_in_s, 450u);
+  run_for(10s);
+  gm_status after;
+  engine->fill_status(after);
+  EXPECT_EQ(after.groups[0].attempted_registrations, 1u);
 }
 
 }  // namespace
