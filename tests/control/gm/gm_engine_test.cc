@@ -291,7 +291,7 @@ TEST_F(gm_engine_test, fails_over_to_the_second_ks) {
   EXPECT_NE(log_out.str().find("GM_KS_UNREACHABLE"), std::string::npos);
 }
 
-TEST_F(gm_engine_test, clear_flushes_and_registers_again) {
+TEST_F(gm_engine_test, clear_deletes_the_sas_keeps_the_acl_and_registers_again) {
   k1 = make_ks(ks1);
   start({ks1});
   ASSERT_TRUE(engine->registered());
