@@ -813,7 +813,8 @@ int bench_main(int argc, char** argv) {
   std::printf("gm-esp-bench %s  lcore %d  %s\n", date, core, huge ? "hugepages" : "--no-huge");
   std::printf("CPU: %s [%s]\n", cpu.c_str(), flags.c_str());
   std::printf("ipsec-mb %s, arch %s (raw loop: %s API); TSC %.3f GHz measured (DPDK says %.3f)\n",
-              imb_get_version_str(), arch.c_str(), o.raw_burst_api ? "burst" : o.raw_direct_api ? "direct (GCM)" : "job",
+              imb_get_version_str(), arch.c_str(),
+              o.raw_burst_api ? "burst" : o.raw_direct_api ? "direct (GCM)" : "job",
               tsc_hz / 1e9, static_cast<double>(rte_get_tsc_hz()) / 1e9);
   std::printf("burst %u, working set %u pkts, %d reps x %.3f s timed, tbar %s\n", o.burst, o.pkts,
               o.reps, o.seconds, o.tbar ? "on" : "off");
@@ -951,7 +952,8 @@ int bench_main(int argc, char** argv) {
      << "  \"cpu_flags\": \"" << flags << "\",\n"
      << "  \"ipsec_mb_version\": \"" << imb_get_version_str() << "\",\n"
      << "  \"ipsec_mb_arch\": \"" << arch << "\",\n"
-     << "  \"raw_api\": \"" << (o.raw_burst_api ? "burst" : o.raw_direct_api ? "direct (GCM)" : "job") << "\",\n"
+     << "  \"raw_api\": \""
+     << (o.raw_burst_api ? "burst" : o.raw_direct_api ? "direct (GCM)" : "job") << "\",\n"
      << "  \"tsc_hz_measured\": " << static_cast<uint64_t>(tsc_hz) << ",\n"
      << "  \"tsc_hz_dpdk\": " << rte_get_tsc_hz() << ",\n"
      << "  \"lcore\": " << core << ",\n"

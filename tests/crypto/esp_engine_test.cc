@@ -471,7 +471,8 @@ TEST_F(esp_engine, max_inner_len_is_the_largest_length_that_fits_the_mtu) {
             break;
           }
         }
-        ASSERT_EQ(esp_max_inner_len(*f.sa, mtu), want) << t.name << " tbar " << tbar << " mtu " << mtu;
+        ASSERT_EQ(esp_max_inner_len(*f.sa, mtu), want)
+            << t.name << " tbar " << tbar << " mtu " << mtu;
       }
     }
   }
