@@ -291,6 +291,14 @@ struct debug_reply {
   std::string text;
 };
 
+/// The text an operator sees for a debug command. IOS prints some confirmations with a
+/// leading "% " too; gmctl reads a leading "% " as a refusal, so an accepted command's
+/// text goes without it.
+inline std::string operator_reply(const debug_reply& r) {
+  const bool strip = r.ok && r.text.rfind("% ", 0) == 0;
+  return (strip ? r.text.substr(2) : r.text) + "\n";
+}
+
 /// Which debug lines are wanted (`debug crypto gdoi ...`) and for which peers
 /// (`debug crypto gdoi condition peer ...`).
 class debug_settings {

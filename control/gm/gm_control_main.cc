@@ -246,7 +246,7 @@ int main(int argc, char** argv) {
       case command_kind::debug_gdoi:
       case command_kind::debug_condition_peer:
       case command_kind::undebug_all:
-        return log.debug_config().apply(debug_line(c)).text + "\n";
+        return operator_reply(log.debug_config().apply(debug_line(c)));
       case command_kind::show_debug_condition:
         return log.debug_config().show_conditions();
       default:

@@ -215,7 +215,7 @@ class ks_daemon {
       case command_kind::debug_gdoi:
       case command_kind::debug_condition_peer:
       case command_kind::undebug_all:
-        return _log.debug_config().apply(debug_line(c)).text + "\n";
+        return operator_reply(_log.debug_config().apply(debug_line(c)));
       default:
         return render_ks(c, _ks.status(), json);
     }
