@@ -38,6 +38,7 @@ stats_view collect_one(const worker& w, const group_state& gs) {
   v.no_sa = w.esp->no_sa;
   v.replay = w.tbar.stats;
   v.idle_sleeps = w.idle_sleeps;
+  v.worker_cpu_ns = w.cpu_ns;
   v.cycles = w.cycles;
   return v;
 }
@@ -56,6 +57,7 @@ stats_view collect(const std::vector<std::unique_ptr<worker>>& workers, const gr
     total.no_sa += v.no_sa;
     total.replay += v.replay;
     total.idle_sleeps += v.idle_sleeps;
+    total.worker_cpu_ns += v.worker_cpu_ns;
     for (std::size_t i = 0; i < v.cycles.size(); ++i) total.cycles[i] += v.cycles[i];
   }
   return total;
@@ -115,6 +117,7 @@ std::string format_json(const stats_view& v) {
     << ",\"time_sync_errors\":" << v.replay.time_sync_errors
     << ",\"max_time_delta_ms\":" << v.replay.max_time_delta_ms << "}";
   o << ",\"idle_sleeps\":" << v.idle_sleeps << ",\"elapsed_s\":" << v.elapsed_s
+    << ",\"worker_cpu_s\":" << static_cast<double>(v.worker_cpu_ns) / 1e9
     << ",\"tsc_hz\":" << rte_get_tsc_hz() << ",\"cycles\":{";
   for (std::size_t i = 0; i < v.cycles.size(); ++i) {
     o << (i ? "," : "") << "\"" << stage_names[i] << "\":" << v.cycles[i];

@@ -28,6 +28,7 @@ struct stats_view {
   tbar::replay_stats replay;
   std::vector<sa_view> sas;
   uint64_t idle_sleeps = 0;
+  uint64_t worker_cpu_ns = 0;  ///< summed over workers; known once they have stopped
   stage_cycles cycles{};
   double elapsed_s = 0;  ///< forwarding time (set by the caller)
 };

@@ -1,5 +1,6 @@
 #include "dataplane/worker.h"
 
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -431,7 +432,21 @@ uint16_t worker::poll_once() {
   return total;
 }
 
+namespace {
+// CPU accounting for the stats only (never a time source: packets are timed by
+// monotonic_ns()), read twice per run().
+uint64_t thread_cpu_ns() {
+  rusage ru{};
+  getrusage(RUSAGE_THREAD, &ru);
+  const auto us = [](const timeval& tv) {
+    return static_cast<uint64_t>(tv.tv_sec) * 1'000'000ull + static_cast<uint64_t>(tv.tv_usec);
+  };
+  return (us(ru.ru_utime) + us(ru.ru_stime)) * 1'000ull;
+}
+}  // namespace
+
 void worker::run() {
+  const uint64_t cpu_start = thread_cpu_ns();
   state->worker_online(index);
   uint32_t idle = 0;
   while (!quit->load(std::memory_order_relaxed)) {
@@ -455,6 +470,7 @@ void worker::run() {
     usleep(idle < 4096 ? 50 : 500);
   }
   state->worker_offline(index);
+  cpu_ns = thread_cpu_ns() - cpu_start;
 }
 
 int worker_main(void* arg) {

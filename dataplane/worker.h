@@ -69,6 +69,10 @@ struct worker {
   port_counters lan_counters;  ///< rx on LAN, tx to LAN, drops on packets that came from LAN
   port_counters wan_counters;
   uint64_t idle_sleeps = 0;
+  /// CPU time (user + system) of the worker thread inside run(), from getrusage
+  /// (RUSAGE_THREAD), set when run() returns. Packets per CPU-second leave out the time the thread was not running, which
+  /// on a shared benchmark host is most of the noise in packets per second.
+  uint64_t cpu_ns = 0;
   stage_cycles cycles{};
 
   /// A TSC read costs about 70 cycles on the development VMs; timing every stage of every

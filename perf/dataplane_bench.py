@@ -122,8 +122,13 @@ def run_cell(tmp, algo, direction, size, aces, seconds, dp=None):
     if size == "imix":
         avg = sum(s * w for s, w in IMIX) / sum(w for _, w in IMIX)
     mpps = pkts / st["elapsed_s"] / 1e6
+    # Per second of the worker thread's own CPU time: leaves out the time a shared host's
+    # scheduler gave to others (secgw's run.sh reports no equivalent).
+    cpu_s = st.get("worker_cpu_s") or 0
+    mpps_cpu = pkts / cpu_s / 1e6 if cpu_s > 0 else None
     cyc = {k: v / pkts for k, v in st["cycles"].items()} if pkts else {}
     return {"algo": algo, "dir": direction, "size": size, "aces": aces, "mpps": mpps,
+            "mpps_per_cpu_s": mpps_cpu, "worker_cpu_s": cpu_s,
             "gbps": mpps * avg * 8 / 1e3, "pkts": pkts, "drops": drops,
             "cycles_per_pkt": sum(cyc.values()), "stage_cycles_per_pkt": cyc,
             "tsc_hz": st["tsc_hz"]}
@@ -179,8 +184,9 @@ def main():
                     for _ in range(a.reps):
                         rr = run_cell(tmp, algo, direction, size, aces, a.seconds)
                         if base_dp:
-                            rr["baseline_mpps"] = run_cell(tmp, algo, direction, size, aces,
-                                                           a.seconds, base_dp)["mpps"]
+                            rb = run_cell(tmp, algo, direction, size, aces, a.seconds, base_dp)
+                            rr["baseline_mpps"] = rb["mpps"]
+                            rr["baseline_mpps_per_cpu_s"] = rb["mpps_per_cpu_s"]
                         if with_secgw:
                             rr["secgw_mpps"] = secgw(algo, direction, size)
                             rr["ratio_vs_secgw"] = (rr["mpps"] / rr["secgw_mpps"]
@@ -214,6 +220,9 @@ def main():
                         r["baseline_mpps_reps"] = [x["baseline_mpps"] for x in reps]
                         r["ours_over_baseline"] = median(
                             [x["mpps"] / x["baseline_mpps"] for x in reps if x["baseline_mpps"]])
+                        cpu = [x["mpps_per_cpu_s"] / x["baseline_mpps_per_cpu_s"] for x in reps
+                               if x["mpps_per_cpu_s"] and x["baseline_mpps_per_cpu_s"]]
+                        r["ours_over_baseline_per_cpu_s"] = median(cpu) if cpu else None
                     r["load_before"] = load_before
                     r["load_after"] = os.getloadavg()[0]
                     results.append(r)
@@ -232,6 +241,10 @@ def main():
                             r["baseline_ratio_of_best"] or 0)
                     elif base_dp:
                         extra += "  ours/baseline %.2f" % r["ours_over_baseline"]
+                    if base_dp and r.get("ours_over_baseline_per_cpu_s"):
+                        extra += "  ours/baseline per CPU-s %.2f" % r["ours_over_baseline_per_cpu_s"]
+                    if r.get("mpps_per_cpu_s"):
+                        extra += "  %.2f Mpps/CPU-s" % r["mpps_per_cpu_s"]
                     extra += "  load %.1f/%.1f" % (r["load_before"], r["load_after"])
                     print("%-17s %-7s %5s %6d %8.2f %8.2f %9.0f  %s%s" % (
                         algo, direction, size, aces, r["mpps"], r["gbps"], r["cycles_per_pkt"],
