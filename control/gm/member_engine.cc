@@ -446,10 +446,8 @@ void member_engine::on_push(uint32_t src, uint16_t sport, std::span<const uint8_
   keys.forms = p.forms;
   if (p.sa.kek) {
     _kek_policy = p.sa.kek;
-    if (p.sa.kek) {
-      const auto dst = kek_destination(*p.sa.kek);
-      set_transport(dst && is_multicast(*dst), dst);
-    }
+    const auto dst = kek_destination(*p.sa.kek);
+    set_transport(dst && is_multicast(*dst), dst);
   }
   if (keys.kek_keys) {
     // rekey_receiver installed the new KEK already; remember the policy for show.
