@@ -219,8 +219,11 @@ parse_result parse_rekey(cursor& c) {
 }
 
 parse_result parse_words(cursor& c) {
-  GM_KEYWORD(w, c, "show", "clear", "debug", "undebug", "no", "rekey");
+  GM_KEYWORD(w, c, "show", "clear", "debug", "undebug", "no", "rekey", "reload");
   switch (w) {
+    case 6:
+      // A key server re-reads its config file (as SIGHUP does).
+      return finish(c, of(command_kind::reload));
     case 0:
       return parse_show(c);
     case 1:

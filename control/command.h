@@ -31,7 +31,8 @@ namespace gm::control {
   X(debug_gdoi, "debug crypto gdoi <gm|ks> <feature> <level>")              \
   X(debug_condition_peer, "debug crypto gdoi condition peer add ipv4 <A.B.C.D>") \
   X(undebug_all, "undebug all")                                             \
-  X(rekey, "rekey [tek|kek]")
+  X(rekey, "rekey [tek|kek]")                                               \
+  X(reload, "reload")
 
 enum class command_kind : uint8_t {
 #define GM_X(kind, words) kind,

@@ -67,6 +67,22 @@ std::string proto_text(uint8_t p) {
 
 }  // namespace
 
+void policy_indexer::begin_plan(const std::set<std::string>& keys) {
+  if (keys.size() == 1) {
+    const std::string& key = *keys.begin();
+    if (!_by_key.count(key) && _last_single) {
+      if (const auto it = _by_key.find(*_last_single); it != _by_key.end()) {
+        const uint32_t idx = it->second;
+        _by_key.erase(it);
+        _by_key[key] = idx;
+      }
+    }
+    _last_single = key;
+  } else if (!keys.empty()) {
+    _last_single.reset();
+  }
+}
+
 std::optional<uint32_t> policy_indexer::index_for(const std::string& key) {
   const auto it = _by_key.find(key);
   if (it != _by_key.end()) return it->second;
@@ -124,6 +140,9 @@ std::variant<tek_plan, plan_error> plan_teks(const std::vector<sa_tek>& teks,
   for (const sa_tek& t : teks) {
     if (!t.deny()) set_key[t.spi] += ace_text(t) + ";";
   }
+  std::set<std::string> distinct;
+  for (const auto& [spi, key] : set_key) distinct.insert(key);
+  indexer.begin_plan(distinct);
   std::map<uint32_t, uint32_t> index_of;
   for (const sa_tek& t : teks) {
     const std::string text = ace_text(t);

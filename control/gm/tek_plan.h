@@ -9,6 +9,8 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
+#include <set>
 #include <string>
 #include <variant>
 #include <vector>
@@ -46,15 +48,30 @@ struct plan_error {
 };
 
 /// Stable policy indices across rekeys (see above).
+///
+/// A policy replacement (the KS changed its ACL and sent it in a TEK rekey) brings an ACE
+/// set never seen before. When that plan's permit ACEs form one set, and so did the plan
+/// before it (one IPsec profile per group, as GETVPN deploys), the new set takes over the
+/// old set's index: the new ACL is classified at once, onto the index whose outbound SA is
+/// still the old TEK, and the new TEK activates on the same index after the GAP delay.
+/// With a fresh index instead, the new ACL would point at an index with no outbound SA
+/// until then (drops), and peers' packets still under the old SA would fail the inner
+/// policy check. Taking over also keeps indices from running out across many changes.
 class policy_indexer {
  public:
+  /// Call once per plan with its distinct permit ACE sets, before index_for().
+  void begin_plan(const std::set<std::string>& ace_set_keys);
   /// The index for a set of ACEs (its text key); a new one when unseen. Empty when every
   /// index is taken.
   std::optional<uint32_t> index_for(const std::string& ace_set_key);
-  void reset() { _by_key.clear(); }
+  void reset() {
+    _by_key.clear();
+    _last_single.reset();
+  }
 
  private:
   std::map<std::string, uint32_t> _by_key;
+  std::optional<std::string> _last_single;  ///< the previous plan's only ACE set
 };
 
 /// GDOI ESP transform id + key length + auth algorithm -> our transform (empty: unknown).

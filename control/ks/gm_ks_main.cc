@@ -1,7 +1,8 @@
 // gm-ks: the lab GDOI key server. One Asio thread: the UDP socket (GDOI on 848 or the
 // configured port), one timer at the engine's next deadline, signals (SIGUSR1 = TEK rekey
-// now, SIGUSR2 = KEK rekey now, SIGTERM/SIGINT = exit) and the operator command socket
-// (show commands, `rekey [tek|kek]`, `clear crypto gdoi ks members`, debug commands).
+// now, SIGUSR2 = KEK rekey now, SIGHUP = reload the config, SIGTERM/SIGINT = exit) and the
+// operator command socket (show commands, `rekey [tek|kek]`, `reload`, `clear crypto gdoi
+// ks members`, debug commands).
 #include <netinet/in.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 #include "control/cli_server.h"
 #include "control/event_trace.h"
 #include "control/gm_log.h"
+#include "control/json_out.h"
 #include "control/ks/key_server.h"
 #include "control/ks/ks_config.h"
 #include "control/ops_clock.h"
@@ -42,7 +44,8 @@ void usage() {
                "usage: gm-ks --config FILE [--foreground] [--log-level LEVEL]\n"
                "  LEVEL: emergencies alerts critical errors warnings notifications\n"
                "         informational debugging (or 0..7)\n"
-               "  SIGUSR1: TEK rekey now; SIGUSR2: KEK rekey now; SIGTERM/SIGINT: exit\n");
+               "  SIGUSR1: TEK rekey now; SIGUSR2: KEK rekey now; SIGHUP: reload the config\n"
+               "  (a changed ACL goes out in a TEK rekey); SIGTERM/SIGINT: exit\n");
 }
 
 bool parse_level(const std::string& s, severity& out) {
@@ -80,20 +83,22 @@ udp::endpoint to_asio(endpoint e) { return {asio::ip::address_v4(e.addr), e.port
 // The daemon around the engine: sockets, timer, signals, the command socket.
 class ks_daemon {
  public:
-  ks_daemon(asio::io_context& io, const ks_config& cfg, key_server& ks, gm_log& log)
+  /// `cfg` is the config `ks` was built with; the daemon owns it (a reload replaces it).
+  ks_daemon(asio::io_context& io, std::unique_ptr<ks_config> cfg, key_server& ks, gm_log& log)
       : _io(io),
-        _cfg(cfg),
+        _owned(std::move(cfg)),
         _ks(ks),
         _log(log),
         _socket(io),
         _timer(io),
         _signals(io, SIGUSR1, SIGUSR2, SIGTERM) {
     _signals.add(SIGINT);
+    _signals.add(SIGHUP);
   }
 
   std::string start() {
     boost::system::error_code ec;
-    const udp::endpoint local(asio::ip::address_v4(_cfg.listen), _cfg.port);
+    const udp::endpoint local(asio::ip::address_v4(_owned->listen), _owned->port);
     _socket.open(udp::v4(), ec);
     if (!ec) {
       _socket.set_option(asio::socket_base::reuse_address(true), ec);
@@ -102,23 +107,23 @@ class ks_daemon {
       _socket.bind(local, ec);
     }
     if (ec) {
-      return "bind " + local.address().to_string() + ":" + std::to_string(_cfg.port) + ": " +
+      return "bind " + local.address().to_string() + ":" + std::to_string(_owned->port) + ": " +
              ec.message();
     }
-    if (_cfg.rekey.transport == rekey_transport::multicast) {
+    if (_owned->rekey.transport == rekey_transport::multicast) {
       // Multicast rekeys leave through the interface that holds the listen address.
       _socket.set_option(asio::ip::multicast::outbound_interface(
-                             asio::ip::address_v4(_cfg.listen)),
+                             asio::ip::address_v4(_owned->listen)),
                          ec);
       if (!ec) {
-        _socket.set_option(asio::ip::multicast::hops(_cfg.rekey.multicast_ttl), ec);
+        _socket.set_option(asio::ip::multicast::hops(_owned->rekey.multicast_ttl), ec);
       }
       if (ec) {
         return "multicast options: " + ec.message();
       }
     }
     cli_server_options co;
-    co.path = _cfg.socket;
+    co.path = _owned->socket;
     _cli = std::make_unique<cli_server>(
         _io, co, [this](const command& c, bool json) { return on_command(c, json); });
     if (auto err = _cli->start()) {
@@ -177,6 +182,8 @@ class ks_daemon {
         send(_ks.rekey(rekey_kind::tek));
       } else if (sig == SIGUSR2) {
         send(_ks.rekey(rekey_kind::kek));
+      } else if (sig == SIGHUP) {
+        reload();
       } else {
         stop();
         return;
@@ -194,8 +201,46 @@ class ks_daemon {
     _io.stop();
   }
 
+  // Re-reads the config file. A file that does not load, or that changes what cannot change
+  // live, leaves everything as it was; the reason goes to the log and to the operator.
+  struct reload_result {
+    bool ok = false;
+    std::string text;
+  };
+  reload_result reload() {
+    reload_result r;
+    std::string err;
+    auto next = load_ks_config(_owned->file, err);
+    if (next) {
+      auto fresh = std::make_unique<ks_config>(std::move(*next));
+      std::vector<outgoing> out;
+      err = _ks.reload(*fresh, out);
+      if (err.empty()) {
+        _owned = std::move(fresh);  // the engine now uses it; the old one (and its PSKs) goes
+        r.ok = true;
+        r.text = "reloaded " + _owned->file + ": " + std::to_string(_owned->acl.size()) +
+                 " ACE(s); " + std::to_string(out.size()) + " rekey datagram(s) sent\n";
+        send(out);
+      }
+    }
+    if (!err.empty()) {
+      r.text = "% reload refused, config unchanged: " + err + "\n";
+    }
+    _log.debug(debug_role::ks, debug_category::infrastructure,
+               r.ok ? debug_level::event : debug_level::error, std::nullopt, "{}", r.text);
+    std::fprintf(stderr, "gm-ks: %s", r.text.c_str());
+    return r;
+  }
+
   std::string on_command(const command& c, bool json) {
     switch (c.kind) {
+      case command_kind::reload: {
+        const reload_result r = reload();
+        if (!json) return r.text;
+        json_out j;
+        j.begin_object().field("reloaded", r.ok).field("detail", r.text).end_object();
+        return j.str() + "\n";
+      }
       case command_kind::clear_gdoi:
       case command_kind::clear_gdoi_ks_members:
         // `clear crypto gdoi [ks members]` on a KS: forget the members; they re-register.
@@ -222,7 +267,8 @@ class ks_daemon {
   }
 
   asio::io_context& _io;
-  const ks_config& _cfg;
+  std::unique_ptr<ks_config> _owned;  ///< the config in use (key_server::reload keeps the
+                                     ///< address, socket and transport fixed)
   key_server& _ks;
   gm_log& _log;
   udp::socket _socket;
@@ -256,18 +302,19 @@ int run(int argc, char** argv) {
   lo.threshold = o.level;
   gm_log log(clock, lo, std::cerr);
   event_trace trace(clock);
-  key_server ks(*cfg, std::move(*key), clock, log, trace);
+  auto owned = std::make_unique<ks_config>(std::move(*cfg));
+  const ks_config& c = *owned;
+  key_server ks(c, std::move(*key), clock, log, trace);
 
   asio::io_context io;
-  ks_daemon d(io, *cfg, ks, log);
+  ks_daemon d(io, std::move(owned), ks, log);
   if (const std::string e = d.start(); !e.empty()) {
     std::fprintf(stderr, "gm-ks: %s\n", e.c_str());
     return 1;
   }
   std::fprintf(stderr, "gm-ks: group %s (%u) on %s:%u, command socket %s\n",
-               cfg->group_name.c_str(), cfg->group_id,
-               asio::ip::address_v4(cfg->listen).to_string().c_str(), cfg->port,
-               cfg->socket.c_str());
+               c.group_name.c_str(), c.group_id,
+               asio::ip::address_v4(c.listen).to_string().c_str(), c.port, c.socket.c_str());
   if (!o.foreground) {
     // Sockets are bound first so that errors reach the terminal; Asio's reactor must be
     // told about the fork.

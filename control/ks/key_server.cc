@@ -51,7 +51,7 @@ struct key_server::session {
 
 key_server::key_server(const ks_config& cfg, ike::rsa_key signer, const ops_clock& clock,
                        gm_log& log, event_trace& trace)
-    : _cfg(cfg),
+    : _cfg(&cfg),
       _signer(std::move(signer)),
       _public_der(_signer.public_der()),
       _clock(clock),
@@ -67,7 +67,7 @@ key_server::~key_server() = default;
 
 tek_generation key_server::new_tek() const {
   tek_generation t;
-  const auto& xf = crypto::info(_cfg.tek.transform);
+  const auto& xf = crypto::info(_cfg->tek.transform);
   do {
     const bytes r = ike::random_bytes(4);
     t.spi = static_cast<uint32_t>(be_uint(r));
@@ -81,7 +81,7 @@ tek_generation key_server::new_tek() const {
     t.integrity_key.assign(a.begin(), a.end());
   }
   t.created = _clock.mono();
-  t.expires = t.created + std::chrono::seconds(_cfg.tek.lifetime_s);
+  t.expires = t.created + std::chrono::seconds(_cfg->tek.lifetime_s);
   return t;
 }
 
@@ -89,20 +89,20 @@ kek_generation key_server::new_kek() const {
   kek_generation k;
   const bytes spi = ike::random_bytes(kek_spi_size);
   std::copy(spi.begin(), spi.end(), k.state.spi.begin());
-  k.state.alg = _cfg.kek.cipher == ike::cipher::aes_cbc ? kek_alg::aes : kek_alg::des3;
-  const bytes key = ike::random_bytes(_cfg.kek.key_bits / 8);
+  k.state.alg = _cfg->kek.cipher == ike::cipher::aes_cbc ? kek_alg::aes : kek_alg::des3;
+  const bytes key = ike::random_bytes(_cfg->kek.key_bits / 8);
   k.state.key.assign(key.begin(), key.end());
-  k.state.iv = ike::random_bytes(ike::block_len(_cfg.kek.cipher));
-  k.state.sig_hash = _cfg.kek.sig_hash;
+  k.state.iv = ike::random_bytes(ike::block_len(_cfg->kek.cipher));
+  k.state.sig_hash = _cfg->kek.sig_hash;
   k.state.ks_public_der = _public_der;
-  k.state.ack_requested = _cfg.rekey.transport == rekey_transport::unicast;
+  k.state.ack_requested = _cfg->rekey.transport == rekey_transport::unicast;
   k.created = _clock.mono();
-  k.expires = k.created + std::chrono::seconds(_cfg.kek.lifetime_s);
+  k.expires = k.created + std::chrono::seconds(_cfg->kek.lifetime_s);
   return k;
 }
 
 sa_kek key_server::make_sa_kek(const kek_generation& k) const {
-  return build_sa_kek(_cfg, k.state, _signer.bits(), remaining_s(k.expires, _clock.mono()));
+  return build_sa_kek(*_cfg, k.state, _signer.bits(), remaining_s(k.expires, _clock.mono()));
 }
 
 key_packet key_server::make_kek_packet(const kek_generation& k) const {
@@ -110,7 +110,7 @@ key_packet key_server::make_kek_packet(const kek_generation& k) const {
 }
 
 std::vector<sa_tek> key_server::make_sa_teks(const tek_generation& t) const {
-  return build_sa_teks(_cfg, t.spi, remaining_s(t.expires, _clock.mono()), pseudotime_ms());
+  return build_sa_teks(*_cfg, t.spi, remaining_s(t.expires, _clock.mono()), pseudotime_ms());
 }
 
 key_packet key_server::make_tek_packet(const tek_generation& t) const {
@@ -180,23 +180,24 @@ std::vector<outgoing> key_server::on_main_mode(endpoint peer, const isakmp_heade
       drop(ks_drop::no_session, peer, "Main Mode message for an unknown exchange");
       return {};
     }
-    if (_cfg.psk_for(peer.addr) == nullptr) {
-      _log.emit<log_msg::unauthorized_ipaddr>(_cfg.group_name, ipv4_addr{peer.addr});
+    if (_cfg->psk_for(peer.addr) == nullptr) {
+      _log.emit<log_msg::unauthorized_ipaddr>(_cfg->group_name, ipv4_addr{peer.addr});
       drop(ks_drop::phase1_failed, peer, "no pre-shared key for this address");
       return {};
     }
     auto s = std::make_unique<session>();
     s->peer = peer;
-    const ks_config& cfg = _cfg;
+    // The PSK is looked up when message 5 needs it, in the config of that moment (a reload
+    // may have replaced the one this exchange started under).
     s->mm = std::make_unique<main_mode_responder>(
-        cfg.phase1,
-        [&cfg](uint32_t addr) -> std::optional<key_bytes> {
-          if (const key_bytes* k = cfg.psk_for(addr)) {
+        _cfg->phase1,
+        [this](uint32_t addr) -> std::optional<key_bytes> {
+          if (const key_bytes* k = _cfg->psk_for(addr)) {
             return *k;
           }
           return std::nullopt;
         },
-        _cfg.listen, peer.addr);
+        _cfg->listen, peer.addr);
     it = _sessions.emplace(h.initiator_cookie, std::move(s)).first;
     _trace.record(trace_subsystem::registration,
                   "GDOI_REG_EVENT: PHASE1_START: Main Mode from " +
@@ -253,7 +254,7 @@ std::vector<outgoing> key_server::on_pull(endpoint peer, const isakmp_header& h,
   auto step = pull->receive(data);
   if (auto* err = std::get_if<pull_error>(&step)) {
     if (err->code == pull_errc::unknown_group) {
-      _log.emit<log_msg::ks_unauthorized>(ipv4_addr{peer.addr}, _cfg.group_name);
+      _log.emit<log_msg::ks_unauthorized>(ipv4_addr{peer.addr}, _cfg->group_name);
     }
     drop(ks_drop::pull_failed, peer, describe(*err));
     if (!pull->done() && pull->last_sent().empty()) {
@@ -273,7 +274,7 @@ std::vector<outgoing> key_server::on_pull(endpoint peer, const isakmp_header& h,
 
 std::optional<ks_offer> key_server::offer(endpoint peer, uint32_t group, bool sid_requested) {
   // Cisco's 2011 reference sends the group number in host byte order (spec 5).
-  if (group != _cfg.group_id && bswap(group) != _cfg.group_id) {
+  if (group != _cfg->group_id && bswap(group) != _cfg->group_id) {
     return std::nullopt;
   }
   const mono_time now = _clock.mono();
@@ -290,7 +291,7 @@ std::optional<ks_offer> key_server::offer(endpoint peer, uint32_t group, bool si
   }
   o.kd.packets.push_back(make_kek_packet(_kek));
   o.seq = _seq;
-  if (sid_requested && _cfg.sender_ids) {
+  if (sid_requested && _cfg->sender_ids) {
     const uint32_t sid = allocate_sid(peer.addr);
     if (sid != 0) {
       o.sid = make_sid_packet(sid_bits, sid);
@@ -306,16 +307,17 @@ void key_server::registered(endpoint peer, const session& s) {
   m.registered = _clock.mono();
   m.registered_wall = _clock.wall();
   m.pending.reset();
+  m.superseded.reset();
   m.missed_in_row = 0;
   if (auto it = _sids.find(peer.addr); it != _sids.end()) {
     m.sender_id = it->second;
   }
   ++_counters.registrations;
-  _log.emit<log_msg::ks_regs_compl>(_cfg.group_name, ipv4_addr{peer.addr});
+  _log.emit<log_msg::ks_regs_compl>(_cfg->group_name, ipv4_addr{peer.addr});
   _trace.record(trace_subsystem::registration,
                 std::string("GDOI_REG_EVENT: ") + (again ? "RE_REGISTERED" : "REGISTERED") +
                     ": GM " + log_detail::to_text(ipv4_addr{peer.addr}) + " in group " +
-                    _cfg.group_name + " (seq " + std::to_string(_seq) + ")");
+                    _cfg->group_name + " (seq " + std::to_string(_seq) + ")");
   (void)s;
 }
 
@@ -346,13 +348,19 @@ std::vector<outgoing> key_server::on_ack(endpoint peer, const isakmp_header& h,
     return {};
   }
   auto mit = _members.find(peer.addr);
-  if (mit == _members.end() || !mit->second.pending || mit->second.pending->seq != ack.seq ||
-      mit->second.pending->kek != k->state.spi) {
+  const auto names = [&](const std::optional<member::pending_rekey>& p) {
+    return p && p->seq == ack.seq && p->kek == k->state.spi;
+  };
+  if (mit == _members.end() || (!names(mit->second.pending) && !names(mit->second.superseded))) {
     drop(ks_drop::unexpected_ack, peer, "seq " + std::to_string(ack.seq));
     return {};
   }
   member& m = mit->second;
-  m.pending.reset();
+  if (names(m.pending)) {
+    m.pending.reset();
+  } else {
+    m.superseded.reset();
+  }
   ++m.acks_received;
   m.missed_in_row = 0;
   remember(m.acked_seqs, ack.seq);
@@ -375,7 +383,7 @@ std::vector<outgoing> key_server::rekey(rekey_kind kind) {
     next_tek = new_tek();
     sa.teks = make_sa_teks(*next_tek);
     sa.gap = gap_payload{};
-    sa.gap->activation_time_delay = activation_delay_s(_cfg);
+    sa.gap->activation_time_delay = activation_delay_s(*_cfg);
     kd.packets.push_back(make_tek_packet(*next_tek));
   } else {
     next_kek = new_kek();
@@ -384,12 +392,12 @@ std::vector<outgoing> key_server::rekey(rekey_kind kind) {
   }
   const uint32_t seq = _seq + 1;
   rekey_build_options opts;
-  opts.form = _cfg.interop.sig_form;
-  opts.static_iv = _cfg.interop.static_kek_iv;
+  opts.form = _cfg->interop.sig_form;
+  opts.static_iv = _cfg->interop.static_kek_iv;
   auto built = build_push(_kek.state, _signer, seq, sa, kd, std::nullopt, opts);
   if (auto* err = std::get_if<push_error>(&built)) {
     _log.debug(debug_role::ks, debug_category::rekey, debug_level::error, std::nullopt,
-               "Rekey for group {} not built: {}", _cfg.group_name, describe(*err));
+               "Rekey for group {} not built: {}", _cfg->group_name, describe(*err));
     return {};
   }
   const kek_spi sent_under = _kek.state.spi;
@@ -408,36 +416,44 @@ std::vector<outgoing> key_server::rekey(rekey_kind kind) {
   _trace.record(trace_subsystem::rekey,
                 std::string("GDOI_REKEY_EVENT: REKEY_SENT: ") +
                     (kind == rekey_kind::tek ? "TEK" : "KEK") + " rekey for group " +
-                    _cfg.group_name + " seq " + std::to_string(seq) + " to " +
+                    _cfg->group_name + " seq " + std::to_string(seq) + " to " +
                     std::to_string(_members.size()) + " member(s)");
 
   std::vector<outgoing> out;
-  if (_cfg.rekey.transport == rekey_transport::multicast) {
-    out.push_back({{_cfg.rekey.multicast_addr, _cfg.port}, *dgram});
+  if (_cfg->rekey.transport == rekey_transport::multicast) {
+    out.push_back({{_cfg->rekey.multicast_addr, _cfg->port}, *dgram});
     ++_counters.rekeys_sent;
     for (auto& [addr, m] : _members) {
       ++m.rekeys_sent;
       remember(m.sent_seqs, seq);
     }
-    _log.emit<log_msg::ks_send_mcast_rekey>(_cfg.group_name, ipv4_addr{_cfg.listen},
-                                            ipv4_addr{_cfg.rekey.multicast_addr}, seq);
+    _log.emit<log_msg::ks_send_mcast_rekey>(_cfg->group_name, ipv4_addr{_cfg->listen},
+                                            ipv4_addr{_cfg->rekey.multicast_addr}, seq);
     return out;
   }
   for (auto it = _members.begin(); it != _members.end();) {
     member& m = it->second;
-    if (m.pending && missed(m)) {  // superseded before it was ACKed
-      it = _members.erase(it);
-      continue;
+    if (m.pending && m.pending->resends_left < _cfg->rekey.retransmit_count) {
+      // Superseded after at least one resend went unanswered: that one is missed.
+      if (missed(m)) {
+        it = _members.erase(it);
+        continue;
+      }
+    } else if (m.pending) {
+      // Superseded before its first resend was due: its ACK may still be on the way (rekeys
+      // a few seconds apart, a reload right after a rekey). It is neither ACKed nor missed
+      // yet; a late ACK still counts.
+      m.superseded = std::move(m.pending);
     }
-    m.pending = member::pending_rekey{seq, sent_under, dgram, _cfg.rekey.retransmit_count,
-                                      now + std::chrono::seconds(_cfg.rekey.retransmit_period_s)};
+    m.pending = member::pending_rekey{seq, sent_under, dgram, _cfg->rekey.retransmit_count,
+                                      now + std::chrono::seconds(_cfg->rekey.retransmit_period_s)};
     ++m.rekeys_sent;
     remember(m.sent_seqs, seq);
     ++_counters.rekeys_sent;
     out.push_back({m.peer, *dgram});
     ++it;
   }
-  _log.emit<log_msg::ks_send_unicast_rekey>(_cfg.group_name, ipv4_addr{_cfg.listen}, seq);
+  _log.emit<log_msg::ks_send_unicast_rekey>(_cfg->group_name, ipv4_addr{_cfg->listen}, seq);
   return out;
 }
 
@@ -448,11 +464,11 @@ bool key_server::missed(member& m) {
                                             log_detail::to_text(ipv4_addr{m.peer.addr}) +
                                             " seq " + std::to_string(m.pending->seq));
   m.pending.reset();
-  if (m.missed_in_row < _cfg.rekey.ack_missed_limit) {
+  if (m.missed_in_row < _cfg->rekey.ack_missed_limit) {
     return false;
   }
   ++_counters.members_removed;
-  _log.emit<log_msg::ks_gm_revoked>(ipv4_addr{m.peer.addr}, _cfg.group_name);
+  _log.emit<log_msg::ks_gm_revoked>(ipv4_addr{m.peer.addr}, _cfg->group_name);
   _trace.record(trace_subsystem::exit, "GDOI_EXIT_EVENT: GM_REMOVED: " +
                                            log_detail::to_text(ipv4_addr{m.peer.addr}) +
                                            " missed " + std::to_string(m.missed_in_row) +
@@ -472,7 +488,7 @@ std::vector<outgoing> key_server::on_timer() {
     }
     if (m.pending->resends_left > 0) {
       --m.pending->resends_left;
-      m.pending->next = now + std::chrono::seconds(_cfg.rekey.retransmit_period_s);
+      m.pending->next = now + std::chrono::seconds(_cfg->rekey.retransmit_period_s);
       ++m.retries;
       ++_counters.retransmits;
       ++_rekeys_retransmitted;
@@ -484,7 +500,7 @@ std::vector<outgoing> key_server::on_timer() {
       ++it;
     }
   }
-  const auto before = std::chrono::seconds(_cfg.rekey.before_expiry_s);
+  const auto before = std::chrono::seconds(_cfg->rekey.before_expiry_s);
   if (now >= _kek.expires - before) {
     auto r = rekey(rekey_kind::kek);
     out.insert(out.end(), std::make_move_iterator(r.begin()), std::make_move_iterator(r.end()));
@@ -510,7 +526,7 @@ std::vector<outgoing> key_server::on_timer() {
 }
 
 mono_time key_server::next_deadline() const {
-  const auto before = std::chrono::seconds(_cfg.rekey.before_expiry_s);
+  const auto before = std::chrono::seconds(_cfg->rekey.before_expiry_s);
   mono_time t = std::min(_kek.expires - before, _teks.back().expires - before);
   if (_teks.size() > 1) {
     t = std::min(t, _teks.front().expires);
@@ -524,6 +540,56 @@ mono_time key_server::next_deadline() const {
     t = std::min(t, s->sa ? s->expires : s->last_seen + exchange_idle);
   }
   return t;
+}
+
+std::string key_server::reload(const ks_config& next, std::vector<outgoing>& out) {
+  out.clear();
+  const ks_config& cur = *_cfg;
+  // What GMs hold, or what the daemon bound to, cannot change under them: a restart (and
+  // new registrations) is the honest way to change those.
+  const std::pair<bool, const char*> fixed[] = {
+      {next.listen != cur.listen || next.port != cur.port, "address/port"},
+      {next.socket != cur.socket, "socket"},
+      {next.group_name != cur.group_name || next.group_id != cur.group_id, "group"},
+      {next.tek.transform != cur.tek.transform, "tek.transform"},
+      {next.tek.replay != cur.tek.replay || next.tek.window != cur.tek.window, "tek.replay"},
+      {next.kek.cipher != cur.kek.cipher || next.kek.key_bits != cur.kek.key_bits ||
+           next.kek.sig_hash != cur.kek.sig_hash,
+       "kek"},
+      {next.kek.rsa_key != cur.kek.rsa_key || next.kek.rsa_bits != cur.kek.rsa_bits,
+       "kek.rsa_key"},
+      {next.rekey.transport != cur.rekey.transport ||
+           next.rekey.multicast_addr != cur.rekey.multicast_addr ||
+           next.rekey.multicast_ttl != cur.rekey.multicast_ttl,
+       "rekey.transport"},
+      {next.sender_ids != cur.sender_ids, "sender_ids"},
+      {next.interop.sig_form != cur.interop.sig_form ||
+           next.interop.static_kek_iv != cur.interop.static_kek_iv ||
+           next.interop.id_len != cur.interop.id_len,
+       "interop"},
+  };
+  for (const auto& [differs, field] : fixed) {
+    if (differs) {
+      return std::string(field) + " changed: gm-ks must be restarted for that";
+    }
+  }
+  const auto acl_text = [](const ks_config& c) {
+    std::string t;
+    for (const policy_ace& a : c.acl) t += a.ace.text + "\n";
+    return t;
+  };
+  const bool acl_changed = acl_text(next) != acl_text(cur);
+  _cfg = &next;
+  _trace.record(trace_subsystem::rekey,
+                "GDOI_REKEY_EVENT: POLICY_RELOADED: " + std::to_string(next.acl.size()) +
+                    " ACE(s)" + (acl_changed ? ", ACL changed: TEK rekey" : ", ACL unchanged"));
+  if (acl_changed) {
+    // The new ACL travels in a TEK rekey (one SA TEK per ACE, under a new SPI); GMs apply it
+    // at once and move outbound to the new TEK after the GAP delay. Registrations from now
+    // on get it too, for every live generation.
+    out = rekey(rekey_kind::tek);
+  }
+  return {};
 }
 
 void key_server::clear_members() {

@@ -14,7 +14,8 @@
 // Unicast rekeys are ACKed (RFC 8263). A rekey not ACKed after retransmit_count resends,
 // retransmit_period apart, counts as missed; a GM that misses ack_missed_limit rekeys in a
 // row is removed (%GDOI-5-KS_GM_REVOKED). A newer rekey supersedes an unACKed older one,
-// which then counts as missed.
+// which then counts as missed if one of its resends already went unanswered (else its ACK
+// still counts when it comes).
 //
 // Not thread-safe: one Asio thread owns it.
 #pragma once
@@ -113,6 +114,8 @@ struct member {
     mono_time next{};       ///< next resend, or when it counts as missed
   };
   std::optional<pending_rekey> pending;
+  /// The rekey `pending` replaced before its first resend: its ACK still counts.
+  std::optional<pending_rekey> superseded;
 };
 
 /// Counters of the whole server.
@@ -149,6 +152,13 @@ class key_server {
   std::vector<outgoing> on_timer();
   /// When on_timer() has work next.
   mono_time next_deadline() const;
+
+  /// Policy reload (SIGHUP, `reload` on the command socket): `next` replaces the config
+  /// when it differs only in what can change live (ACL, PSKs, phase-1 policies, lifetimes,
+  /// rekey timers); otherwise returns what must not change, and nothing changes. A changed
+  /// ACL goes out at once as a TEK rekey, whose datagrams land in `out`. The caller keeps
+  /// `next` alive while the server uses it (the old config may go once this returns).
+  std::string reload(const ks_config& next, std::vector<outgoing>& out);
 
   /// `clear crypto gdoi ks members`: forgets every member (they re-register).
   void clear_members();
@@ -188,7 +198,7 @@ class key_server {
   /// Counts m's pending rekey as missed; true when m is to be removed.
   bool missed(member& m);
 
-  const ks_config& _cfg;
+  const ks_config* _cfg;  ///< replaced by reload()
   ike::rsa_key _signer;
   bytes _public_der;
   const ops_clock& _clock;

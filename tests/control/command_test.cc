@@ -156,7 +156,11 @@ TEST(Command, KeyServerCommands) {
   EXPECT_EQ(ok("rekey tek").rekey_target, cmd_rekey_kind::tek);
   EXPECT_EQ(ok("rekey kek").rekey_target, cmd_rekey_kind::kek);
   EXPECT_EQ(ok("rek k").rekey_target, cmd_rekey_kind::kek);
-  EXPECT_EQ(ok("r t").kind, command_kind::rekey);
+  EXPECT_EQ(ok("rek t").kind, command_kind::rekey);
+  // `r` is rekey or reload: IOS refuses an ambiguous abbreviation.
+  EXPECT_EQ(bad("r t").code, command_errc::ambiguous);
+  EXPECT_EQ(ok("reload").kind, command_kind::reload);
+  EXPECT_EQ(ok("rel").kind, command_kind::reload);
   command_error e = bad("rekey kek now");
   EXPECT_EQ(e.code, command_errc::invalid_input);
   EXPECT_EQ(e.column, 10u);

@@ -72,16 +72,28 @@ class gm_engine_test : public ::testing::Test {
   std::unique_ptr<ks::key_server> make_ks(uint32_t listen, const std::string& extra_tek = "",
                                           const std::string& psk = "",
                                           const std::string& interop = "") {
+    ks_cfgs.push_back(ks_config(listen, extra_tek, psk, interop));
+    std::string err;
+    auto key_pair = ks::load_or_create_signing_key(ks_cfgs.back()->kek, err);
+    EXPECT_TRUE(key_pair) << err;
+    return std::make_unique<ks::key_server>(*ks_cfgs.back(), std::move(*key_pair), clock, log, trace);
+  }
+
+  // The KS config make_ks uses; `acl` replaces the ACL's lines when not empty.
+  std::unique_ptr<ks::ks_config> ks_config(uint32_t listen, const std::string& extra_tek = "",
+                                           const std::string& psk = "",
+                                           const std::string& interop = "",
+                                           const std::string& acl = "") {
     const std::string key = psk.empty() ? psk_file : write_private(dir / "psk_other", psk);
     const std::string yaml =
         "listen: " + dotted(listen) + "\n"
         "group: {name: G1, identity: 1234}\n"
         "psk: [{peer: any, key_file: " + key + "}]\n"
         "phase1: [{encryption: aes-256, hash: sha256, group: 14}]\n"
-        "acl:\n"
+        "acl:\n" + (acl.empty() ? std::string(
         "  - deny udp any eq 848 any eq 848\n"
         "  - permit ip 10.1.0.0 0.0.255.255 10.2.0.0 0.0.255.255\n"
-        "  - permit ip 10.2.0.0 0.0.255.255 10.1.0.0 0.0.255.255\n"
+        "  - permit ip 10.2.0.0 0.0.255.255 10.1.0.0 0.0.255.255\n") : acl) +
         "tek: {transform: " + (extra_tek.empty() ? std::string("aes-gcm-128") : extra_tek) +
         ", lifetime: 900, replay: {mode: time, window: 5}}\n"
         "kek: {algorithm: aes-128, lifetime: 3600, sig_hash: sha256, rsa_key: " +
@@ -89,13 +101,11 @@ class gm_engine_test : public ::testing::Test {
         "rekey: {transport: unicast, retransmit: {period: 5, count: 2}, ack_missed_limit: 3}\n"
         "sender_ids: true\n" + interop;
     std::string err;
-    ks_cfgs.push_back(std::make_unique<ks::ks_config>());
+    auto out = std::make_unique<ks::ks_config>();
     auto c = ks::parse_ks_config(yaml, "ks.yaml", err);
     EXPECT_TRUE(c) << err;
-    *ks_cfgs.back() = std::move(*c);
-    auto key_pair = ks::load_or_create_signing_key(ks_cfgs.back()->kek, err);
-    EXPECT_TRUE(key_pair) << err;
-    return std::make_unique<ks::key_server>(*ks_cfgs.back(), std::move(*key_pair), clock, log, trace);
+    if (c) *out = std::move(*c);
+    return out;
   }
 
   static std::string dotted(uint32_t a) {
@@ -427,3 +437,79 @@ TEST_F(gm_engine_test, short_lifetimes_do_not_cause_a_registration_storm) {
 }
 
 }  // namespace
+
+TEST_F(gm_engine_test, ks_policy_reload_replaces_the_acl_on_the_same_policy_index) {
+  k1 = make_ks(ks1);
+  start({ks1});
+  ASSERT_TRUE(engine->registered());
+  engine->tick();
+  const uint32_t old_spi = k1->teks().back().spi;
+  ASSERT_EQ(dp.policies.size(), 1u);
+  const uint32_t idx = dp.policies[0][1].sa_index;
+
+  // A reload that changes what GMs hold is refused, and nothing changes.
+  ks_cfgs.push_back(ks_config(ks1, "aes-cbc-128-sha1"));
+  std::vector<ks::outgoing> out;
+  EXPECT_NE(k1->reload(*ks_cfgs.back(), out).find("tek.transform"), std::string::npos);
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(k1->teks().back().spi, old_spi);
+
+  // A new ACL (one more subnet pair) goes out at once as a TEK rekey.
+  ks_cfgs.push_back(ks_config(ks1, "", "", "",
+                              "  - deny udp any eq 848 any eq 848\n"
+                              "  - permit ip 10.1.0.0 0.0.255.255 10.2.0.0 0.0.255.255\n"
+                              "  - permit ip 10.2.0.0 0.0.255.255 10.1.0.0 0.0.255.255\n"
+                              "  - permit ip 10.3.0.0 0.0.255.255 10.4.0.0 0.0.255.255\n"));
+  ASSERT_EQ(k1->reload(*ks_cfgs.back(), out), "");
+  ASSERT_EQ(out.size(), 1u);
+  const uint32_t new_spi = k1->teks().back().spi;
+  ASSERT_NE(new_spi, old_spi);
+  deliver_to_gm(ks1, out[0].data);
+  pump();
+  EXPECT_EQ(engine->rekeys(), 1u);
+  // The GM applied the new ACL at once, on the index the old TEK still serves outbound:
+  // no window with no outbound SA, and peers' packets under the old SA still pass the
+  // inner-policy check.
+  ASSERT_EQ(dp.policies.size(), 2u);
+  ASSERT_EQ(dp.policies[1].size(), 4u);
+  for (std::size_t i = 1; i < 4; ++i) EXPECT_EQ(dp.policies[1][i].sa_index, idx);
+  const gm::ctrl::msg* add = nullptr;
+  for (const auto& m : dp.msgs) {
+    if (m.type == gm::ctrl::msg_type::sa_add && m.u.sa_add.spi == new_spi) add = &m;
+  }
+  ASSERT_NE(add, nullptr);
+  EXPECT_EQ(add->u.sa_add.policy_index, idx);
+  EXPECT_EQ(engine->current_outbound_spi(), old_spi);
+  run_for(16s);
+  EXPECT_EQ(engine->current_outbound_spi(), new_spi);
+  EXPECT_EQ(k1->members().at(gm_addr).acks_received, 1u);
+
+  // Back to the first ACL: the same index again (policy changes never use up indices).
+  ks_cfgs.push_back(ks_config(ks1));
+  ASSERT_EQ(k1->reload(*ks_cfgs.back(), out), "");
+  ASSERT_EQ(out.size(), 1u);
+  deliver_to_gm(ks1, out[0].data);
+  pump();
+  ASSERT_EQ(dp.policies.size(), 3u);
+  ASSERT_EQ(dp.policies[2].size(), 3u);
+  EXPECT_EQ(dp.policies[2][1].sa_index, idx);
+  // A reload with the same ACL sends nothing.
+  ks_cfgs.push_back(ks_config(ks1));
+  ASSERT_EQ(k1->reload(*ks_cfgs.back(), out), "");
+  EXPECT_TRUE(out.empty());
+}
+
+TEST_F(gm_engine_test, ack_of_a_rekey_superseded_before_its_resend_still_counts) {
+  k1 = make_ks(ks1);
+  start({ks1});
+  ASSERT_TRUE(engine->registered());
+  // Two rekeys back to back; the GM's ACK of the first is still in flight when the second
+  // goes out.
+  for (const auto& o : k1->rekey(ks::rekey_kind::tek)) deliver_to_gm(ks1, o.data);
+  for (const auto& o : k1->rekey(ks::rekey_kind::tek)) deliver_to_gm(ks1, o.data);
+  pump();
+  const auto& m = k1->members().at(gm_addr);
+  EXPECT_EQ(m.acks_received, 2u);
+  EXPECT_EQ(m.acks_missed, 0u);
+  EXPECT_EQ(k1->counters().drops[static_cast<std::size_t>(ks::ks_drop::unexpected_ack)], 0u);
+}
