@@ -53,8 +53,9 @@ class crypto_ctx {
   /// One AES-GCM op (not auth_only) through ipsec-mb's direct GCM API rather than the job
   /// manager, and sets op.ok. GCM is not multi-buffer in the job manager either (a job is
   /// one call of the same routine), so the manager only adds its validation and job ring:
-  /// measured at 64 B that is as much again as the cipher. The ESP stages call this from
-  /// their packet loop, so each packet is encrypted while its lines are still in L1.
+  /// measured at 64 B that is as much again as the cipher. The ESP stages call this in a
+  /// pass of its own over a chunk they have prepared: its masked loads of nonce and AAD
+  /// stall on stores still in the store buffer.
   void gcm(crypto_op& op) {
     const sa_keys& k = *op.keys;
     const auto fn = op.dir == direction::encrypt ? (k.xf == transform_id::aes_gcm_256

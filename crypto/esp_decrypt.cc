@@ -181,6 +181,7 @@ uint16_t decrypt_chunk(esp_lcore& lc, const sa_lookup& lookup, rte_mbuf** pkts, 
   pending queued[max_burst];
   uint16_t nops = 0;
   uint16_t njobs = 0;  // the non-GCM ops, for the multi-buffer manager
+  bool gcm[max_burst];
   // A few packets ahead: the outer and ESP headers, and the mbuf's second line (meta()).
   constexpr uint16_t prefetch_ahead = 4;
   for (uint16_t i = 0; i < n && i < prefetch_ahead; ++i) {
@@ -199,12 +200,18 @@ uint16_t decrypt_chunk(esp_lcore& lc, const sa_lookup& lookup, rte_mbuf** pkts, 
       continue;
     }
     crypto_op& op = s.ops[nops];
-    if (info(op.keys->xf).cipher == IMB_CIPHER_GCM) {
-      lc.crypto().gcm(op);  // now, while the packet is in L1 (see crypto_ctx::gcm)
-    } else {
+    gcm[nops] = info(op.keys->xf).cipher == IMB_CIPHER_GCM;
+    if (!gcm[nops]) {
       s.job_ops[njobs++] = &op;
     }
     ++nops;
+  }
+  // GCM in a second pass, once prepare()'s nonce stores have left the store buffer:
+  // ipsec-mb's masked loads cannot forward from them (see esp_encrypt.cc's encrypt_chunk).
+  for (uint16_t i = 0; i < nops; ++i) {
+    if (gcm[i]) {
+      lc.crypto().gcm(s.ops[i]);
+    }
   }
   lc.crypto().process(s.job_ops, njobs);
   for (uint16_t i = 0; i < nops; ++i) {

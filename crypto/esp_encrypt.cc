@@ -269,9 +269,6 @@ uint16_t encrypt_chunk(esp_lcore& lc, const esp_sa& sa, rte_mbuf** pkts, uint16_
       split.drop(m, r, c);
       continue;
     }
-    if (k.gcm) {
-      lc.crypto().gcm(s.ops[nops]);  // now, while the packet is in L1 (see crypto_ctx::gcm)
-    }
     queued[nops++] = m;
   }
   lc.next_ip_id = st.ip_id;
@@ -279,7 +276,18 @@ uint16_t encrypt_chunk(esp_lcore& lc, const esp_sa& sa, rte_mbuf** pkts, uint16_
   if (cbc_iv) {
     lc.consume_cbc_ivs(st.cbc_used);
   }
-  if (!k.gcm) {
+  if (k.gcm) {
+    // A second pass, not a call right after each prepare(): ipsec-mb reads the nonce, the
+    // AAD (SPI, seq) and the last partial block with AVX-512 masked loads, which cannot
+    // take their data from stores still in the store buffer and wait for them to reach
+    // L1. Called right after prepare() wrote them, the GCM call cost ~95 cycles at 64 B
+    // against ~53 once those stores are a few packets old (perf/results/2026-11-25/
+    // r3-micro.log); one wide store instead of several narrow ones only gets it to ~70.
+    // The chunk's packets (max_burst of them) are still in L1 for this pass.
+    for (uint16_t i = 0; i < nops; ++i) {
+      lc.crypto().gcm(s.ops[i]);
+    }
+  } else {
     lc.crypto().process(s.op_ptrs, nops);  // CBC/HMAC: the multi-buffer lanes pay off
   }
   uint64_t bytes = 0;
