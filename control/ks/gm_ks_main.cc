@@ -24,6 +24,7 @@
 #include "control/json_out.h"
 #include "control/ks/key_server.h"
 #include "control/ks/ks_config.h"
+#include "control/ks/ks_state_sync.h"
 #include "control/ops_clock.h"
 #include "control/show_ks.h"
 
@@ -91,6 +92,7 @@ class ks_daemon {
         _log(log),
         _socket(io),
         _timer(io),
+        _sync_timer(io),
         _signals(io, SIGUSR1, SIGUSR2, SIGTERM) {
     _signals.add(SIGINT);
     _signals.add(SIGHUP);
@@ -132,6 +134,9 @@ class ks_daemon {
     receive();
     wait_signal();
     arm_timer();
+    if (!_owned->redundancy.state_file.empty()) {
+      sync_tick();
+    }
     return {};
   }
 
@@ -152,6 +157,9 @@ class ks_daemon {
   }
 
   void send(const std::vector<outgoing>& out) {
+    // The key state goes to the file before the rekey that changed it goes out: a KS that
+    // takes over then never reuses a SEQ GMs have seen.
+    publish_if_changed();
     for (const outgoing& o : out) {
       boost::system::error_code ec;
       _socket.send_to(asio::buffer(o.data), to_asio(o.to), 0, ec);
@@ -171,6 +179,72 @@ class ks_daemon {
       }
       send(_ks.on_timer());
     });
+  }
+
+  // ---- key-state sharing (ks_state_sync.h) -------------------------------------------------
+
+  uint64_t mono_ms() const {
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::steady_clock::now().time_since_epoch())
+                                     .count());
+  }
+
+  void publish() {
+    std::string err;
+    if (!write_state_file(_owned->redundancy.state_file, _ks.export_state(), err)) {
+      _log.debug(debug_role::ks, debug_category::infrastructure, debug_level::error,
+                 std::nullopt, "key state not written: {}", err);
+      return;
+    }
+    _published_version = _ks.state_version();
+  }
+
+  void publish_if_changed() {
+    if (!_owned->redundancy.state_file.empty() && _ks.active() &&
+        _ks.state_version() != _published_version) {
+      publish();
+    }
+  }
+
+  // Once a second: the active KS writes its heartbeat; a passive one follows the file and
+  // takes over when the heartbeat stops.
+  void sync_tick() {
+    if (_ks.active()) {
+      publish();
+    } else {
+      follow();
+    }
+    _sync_timer.expires_after(std::chrono::seconds(1));
+    _sync_timer.async_wait([this](boost::system::error_code ec) {
+      if (!ec) sync_tick();
+    });
+  }
+
+  void follow() {
+    const redundancy_config& r = _owned->redundancy;
+    std::string err;
+    auto st = read_state_file(r.state_file, err);
+    const uint64_t now = mono_ms();
+    const bool fresh = st && now <= st->heartbeat_mono_ms + uint64_t{r.takeover_after_s} * 1000;
+    if (fresh) {
+      if (st->version != _adopted_version) {
+        if (_ks.adopt_state(*st, err)) {
+          _adopted_version = st->version;
+        } else {
+          _log.emit<log_msg::coop_config_mismatch>(_owned->group_name, err);
+        }
+      }
+      return;
+    }
+    // No heartbeat for takeover_after: the active KS is gone. Its last published keys are
+    // ours already (adopted above as they came); carry on with them.
+    const uint32_t gone = st ? st->writer_addr : 0;
+    _log.emit<log_msg::coop_ks_unreach>(ipv4_addr{gone}, _owned->group_name,
+                                        st ? "heartbeat stopped" : err);
+    _ks.set_active(true);
+    _log.emit<log_msg::coop_ks_trans_to_pri>(ipv4_addr{_owned->listen}, _owned->group_name);
+    publish();
+    arm_timer();  // rekey deadlines are ours now
   }
 
   void wait_signal() {
@@ -195,6 +269,7 @@ class ks_daemon {
   void stop() {
     boost::system::error_code ec;
     _timer.cancel();
+    _sync_timer.cancel();
     _socket.close(ec);
     _signals.cancel(ec);
     _cli.reset();  // closes and unlinks the command socket
@@ -273,11 +348,52 @@ class ks_daemon {
   gm_log& _log;
   udp::socket _socket;
   asio::steady_timer _timer;
+  asio::steady_timer _sync_timer;
   asio::signal_set _signals;
+  uint64_t _published_version = 0;
+  uint64_t _adopted_version = 0;
   std::unique_ptr<cli_server> _cli;
   std::array<uint8_t, 65536> _buf{};
   udp::endpoint _from;
 };
+
+// With a shared key-state file: a KS that finds a live heartbeat in it starts passive with
+// those keys; one that finds a stale file carries on with its keys (a restart keeps the
+// group's keys); with no file it is the group's first KS. Returns an error to exit with.
+std::string start_redundancy(const ks_config& c, key_server& ks, gm_log& log) {
+  if (c.redundancy.state_file.empty()) return {};
+  std::string err;
+  auto st = read_state_file(c.redundancy.state_file, err);
+  if (!st) {
+    if (errno == ENOENT || access(c.redundancy.state_file.c_str(), F_OK) != 0) {
+      std::fprintf(stderr, "gm-ks: no key state in %s: first KS of the group, active\n",
+                   c.redundancy.state_file.c_str());
+      return {};
+    }
+    return err;
+  }
+  const uint64_t now = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now().time_since_epoch())
+          .count());
+  const bool fresh =
+      now <= st->heartbeat_mono_ms + uint64_t{c.redundancy.takeover_after_s} * 1000;
+  if (!ks.adopt_state(*st, err)) {
+    log.emit<log_msg::coop_config_mismatch>(c.group_name, err);
+    if (fresh) {
+      return c.redundancy.state_file + ": the active KS's keys cannot be ours: " + err;
+    }
+    std::fprintf(stderr, "gm-ks: stale key state not taken (%s): new keys, active\n",
+                 err.c_str());
+    return {};
+  }
+  ks.set_active(!fresh);
+  std::fprintf(stderr, "gm-ks: keys of group %s taken from %s (version %llu, seq %u): %s\n",
+               c.group_name.c_str(), c.redundancy.state_file.c_str(),
+               static_cast<unsigned long long>(st->version), st->seq,
+               fresh ? "another KS is active, passive until its heartbeat stops" : "active");
+  return {};
+}
 
 int run(int argc, char** argv) {
   options o;
@@ -305,6 +421,11 @@ int run(int argc, char** argv) {
   auto owned = std::make_unique<ks_config>(std::move(*cfg));
   const ks_config& c = *owned;
   key_server ks(c, std::move(*key), clock, log, trace);
+
+  if (const std::string e = start_redundancy(c, ks, log); !e.empty()) {
+    std::fprintf(stderr, "gm-ks: %s\n", e.c_str());
+    return 1;
+  }
 
   asio::io_context io;
   ks_daemon d(io, std::move(owned), ks, log);

@@ -309,6 +309,7 @@ void key_server::registered(endpoint peer, const session& s) {
   m.pending.reset();
   m.superseded.reset();
   m.missed_in_row = 0;
+  ++_state_version;
   if (auto it = _sids.find(peer.addr); it != _sids.end()) {
     m.sender_id = it->second;
   }
@@ -374,6 +375,13 @@ std::vector<outgoing> key_server::on_ack(endpoint peer, const isakmp_header& h,
 // ---- rekeys -------------------------------------------------------------------------------
 
 std::vector<outgoing> key_server::rekey(rekey_kind kind) {
+  if (!_active) {
+    // Two KSs rekeying one group would fork its keys: only the active one rekeys.
+    _log.debug(debug_role::ks, debug_category::rekey, debug_level::error, std::nullopt,
+               "Rekey for group {} not sent: this KS is passive (another KS is active)",
+               _cfg->group_name);
+    return {};
+  }
   const mono_time now = _clock.mono();
   sa_payload sa;
   kd_payload kd;
@@ -411,6 +419,7 @@ std::vector<outgoing> key_server::rekey(rekey_kind kind) {
     _seq = 0;  // the next push, under the new KEK, carries SEQ 1
   }
   ++_counters.rekeys;
+  ++_state_version;
   _last_rekey_wall = _clock.wall();
   auto dgram = std::make_shared<const bytes>(std::move(std::get<bytes>(built)));
   _trace.record(trace_subsystem::rekey,
@@ -468,6 +477,7 @@ bool key_server::missed(member& m) {
     return false;
   }
   ++_counters.members_removed;
+  ++_state_version;
   _log.emit<log_msg::ks_gm_revoked>(ipv4_addr{m.peer.addr}, _cfg->group_name);
   _trace.record(trace_subsystem::exit, "GDOI_EXIT_EVENT: GM_REMOVED: " +
                                            log_detail::to_text(ipv4_addr{m.peer.addr}) +
@@ -480,7 +490,7 @@ bool key_server::missed(member& m) {
 std::vector<outgoing> key_server::on_timer() {
   const mono_time now = _clock.mono();
   std::vector<outgoing> out;
-  for (auto it = _members.begin(); it != _members.end();) {
+  for (auto it = _members.begin(); _active && it != _members.end();) {
     member& m = it->second;
     if (!m.pending || now < m.pending->next) {
       ++it;
@@ -501,11 +511,11 @@ std::vector<outgoing> key_server::on_timer() {
     }
   }
   const auto before = std::chrono::seconds(_cfg->rekey.before_expiry_s);
-  if (now >= _kek.expires - before) {
+  if (_active && now >= _kek.expires - before) {
     auto r = rekey(rekey_kind::kek);
     out.insert(out.end(), std::make_move_iterator(r.begin()), std::make_move_iterator(r.end()));
   }
-  if (now >= _teks.back().expires - before) {
+  if (_active && now >= _teks.back().expires - before) {
     auto r = rekey(rekey_kind::tek);
     out.insert(out.end(), std::make_move_iterator(r.begin()), std::make_move_iterator(r.end()));
   }
@@ -527,12 +537,13 @@ std::vector<outgoing> key_server::on_timer() {
 
 mono_time key_server::next_deadline() const {
   const auto before = std::chrono::seconds(_cfg->rekey.before_expiry_s);
-  mono_time t = std::min(_kek.expires - before, _teks.back().expires - before);
+  mono_time t = _active ? std::min(_kek.expires - before, _teks.back().expires - before)
+                        : _clock.mono() + std::chrono::hours(1);
   if (_teks.size() > 1) {
     t = std::min(t, _teks.front().expires);
   }
   for (const auto& [addr, m] : _members) {
-    if (m.pending) {
+    if (m.pending && _active) {
       t = std::min(t, m.pending->next);
     }
   }
@@ -563,6 +574,7 @@ std::string key_server::reload(const ks_config& next, std::vector<outgoing>& out
            next.rekey.multicast_ttl != cur.rekey.multicast_ttl,
        "rekey.transport"},
       {next.sender_ids != cur.sender_ids, "sender_ids"},
+      {next.redundancy.state_file != cur.redundancy.state_file, "redundancy.state_file"},
       {next.interop.sig_form != cur.interop.sig_form ||
            next.interop.static_kek_iv != cur.interop.static_kek_iv ||
            next.interop.id_len != cur.interop.id_len,
@@ -599,6 +611,133 @@ void key_server::clear_members() {
   }
   _members.clear();
   _sids.clear();
+  ++_state_version;
+}
+
+// ---- key-state sharing --------------------------------------------------------------------
+
+namespace {
+
+uint64_t ms_of(mono_time t) {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count());
+}
+
+uint64_t ms_left(mono_time expires, mono_time now) {
+  return expires > now ? static_cast<uint64_t>(
+                             std::chrono::duration_cast<std::chrono::milliseconds>(expires - now)
+                                 .count())
+                       : 0;
+}
+
+}  // namespace
+
+ks_shared_state key_server::export_state() const {
+  const mono_time now = _clock.mono();
+  ks_shared_state s;
+  s.writer_addr = _cfg->listen;
+  s.version = _state_version;
+  s.heartbeat_mono_ms = ms_of(now);
+  s.group_id = _cfg->group_id;
+  s.public_key_hash = ike::digest(ike::hash_alg::sha256, _public_der);
+  if (_pseudotime_origin) s.pseudotime_ms = pseudotime_ms();
+  s.seq = _seq;
+  s.kek.spi = _kek.state.spi;
+  s.kek.alg = _kek.state.alg;
+  s.kek.key = _kek.state.key;
+  s.kek.iv = _kek.state.iv;
+  s.kek.sig_hash = _kek.state.sig_hash;
+  s.kek.ack_requested = _kek.state.ack_requested;
+  s.kek.remaining_ms = ms_left(_kek.expires, now);
+  for (const tek_generation& t : _teks) {
+    s.teks.push_back({t.spi, t.alg_key, t.integrity_key, ms_left(t.expires, now)});
+  }
+  s.sids = _sids;
+  s.next_sid = _next_sid;
+  for (const auto& [addr, m] : _members) s.members.push_back({addr, m.peer.port});
+  return s;
+}
+
+bool key_server::adopt_state(const ks_shared_state& s, std::string& why) {
+  if (s.group_id != _cfg->group_id) {
+    why = "group " + std::to_string(s.group_id) + " is not ours (" +
+          std::to_string(_cfg->group_id) + ")";
+    return false;
+  }
+  if (s.public_key_hash != ike::digest(ike::hash_alg::sha256, _public_der)) {
+    why = "it signs with another RSA key (kek.rsa_key must be the same file on every KS)";
+    return false;
+  }
+  const mono_time now = _clock.mono();
+  const mono_time beat = mono_time{} + std::chrono::milliseconds(s.heartbeat_mono_ms);
+  const auto until = [&](uint64_t remaining_ms) {
+    return beat + std::chrono::milliseconds(remaining_ms);
+  };
+  std::deque<tek_generation> teks;
+  for (const synced_tek& t : s.teks) {
+    if (until(t.remaining_ms) <= now) continue;
+    tek_generation g;
+    g.spi = t.spi;
+    g.alg_key = t.alg_key;
+    g.integrity_key = t.integrity_key;
+    g.created = now;
+    g.expires = until(t.remaining_ms);
+    teks.push_back(std::move(g));
+  }
+  if (teks.empty() || until(s.kek.remaining_ms) <= now) {
+    why = "its TEKs or KEK have expired";
+    return false;
+  }
+  const auto& xf = crypto::info(_cfg->tek.transform);
+  for (const tek_generation& g : teks) {
+    if (g.alg_key.size() != std::size_t{xf.key_len} + xf.salt_len ||
+        g.integrity_key.size() != xf.auth_key_len) {
+      why = "its TEK keys do not fit " + std::string(xf.ios_name);
+      return false;
+    }
+  }
+  _teks = std::move(teks);
+  _kek.state.spi = s.kek.spi;
+  _kek.state.alg = s.kek.alg;
+  _kek.state.key = s.kek.key;
+  _kek.state.iv = s.kek.iv;
+  _kek.state.sig_hash = s.kek.sig_hash;
+  _kek.state.ack_requested = s.kek.ack_requested;
+  _kek.state.ks_public_der = _public_der;
+  _kek.created = now;
+  _kek.expires = until(s.kek.remaining_ms);
+  _prev_kek.reset();
+  _seq = s.seq;
+  if (s.pseudotime_ms) {
+    _pseudotime_origin = beat - std::chrono::milliseconds(*s.pseudotime_ms);
+  } else {
+    _pseudotime_origin.reset();
+  }
+  _sids = s.sids;
+  _next_sid = s.next_sid == 0 ? 1 : s.next_sid;
+  std::map<uint32_t, member> members;
+  for (const synced_member& sm : s.members) {
+    member& m = members[sm.addr];
+    if (auto it = _members.find(sm.addr); it != _members.end()) {
+      m = std::move(it->second);  // keep this KS's own counters for a member it knew
+    } else {
+      m.registered = now;
+      m.registered_wall = _clock.wall();
+    }
+    m.peer = {sm.addr, sm.port};
+    m.pending.reset();
+    m.superseded.reset();
+    if (auto it = _sids.find(sm.addr); it != _sids.end()) m.sender_id = it->second;
+  }
+  _members = std::move(members);
+  _state_version = s.version;
+  _trace.record(trace_subsystem::rekey,
+                "GDOI_REKEY_EVENT: KEYS_ADOPTED: from KS " +
+                    log_detail::to_text(ipv4_addr{s.writer_addr}) + " version " +
+                    std::to_string(s.version) + ", seq " + std::to_string(s.seq) + ", " +
+                    std::to_string(_teks.size()) + " TEK(s), " +
+                    std::to_string(_members.size()) + " member(s)");
+  return true;
 }
 
 }  // namespace gm::control::ks

@@ -38,6 +38,7 @@
 #include "control/groupkey_push.h"
 #include "control/ike_crypto.h"
 #include "control/ks/ks_config.h"
+#include "control/ks/ks_state_sync.h"
 #include "control/ks_status.h"
 #include "control/ops_clock.h"
 
@@ -160,6 +161,19 @@ class key_server {
   /// `next` alive while the server uses it (the old config may go once this returns).
   std::string reload(const ks_config& next, std::vector<outgoing>& out);
 
+  /// Key-state sharing with the group's other KSs (ks_state_sync.h). The state to publish;
+  /// state_version() moves whenever keys, SEQ, sender ids or members change.
+  ks_shared_state export_state() const;
+  uint64_t state_version() const { return _state_version; }
+  /// Takes over the keys, SEQ, pseudotime, sender ids and members another KS published.
+  /// Refused (false, `why`) when its group or RSA key differ from ours (GMs would reject our
+  /// rekeys), or when its TEKs or KEK have expired by now.
+  bool adopt_state(const ks_shared_state& s, std::string& why);
+  /// A passive KS answers registrations with the keys it adopted but sends no rekeys and no
+  /// resends: the active one does. Active by default.
+  void set_active(bool active) { _active = active; }
+  bool active() const { return _active; }
+
   /// `clear crypto gdoi ks members`: forgets every member (they re-register).
   void clear_members();
 
@@ -218,6 +232,8 @@ class key_server {
   uint32_t _next_sid = 1;
   std::map<cookie, std::unique_ptr<session>> _sessions;  ///< by initiator cookie
   ks_counters _counters;
+  uint64_t _state_version = 1;
+  bool _active = true;
 };
 
 }  // namespace gm::control::ks

@@ -272,7 +272,7 @@ void parse_interop(const YAML::Node& n, ks_config& c) {
 ks_config parse_root(const YAML::Node& root) {
   ks_config c;
   check_keys(root, "", {"listen", "port", "group", "psk", "phase1", "acl", "tek", "kek", "rekey",
-                        "sender_ids", "interop", "socket"});
+                        "sender_ids", "interop", "socket", "redundancy"});
   c.listen = get_ipv4(require(root, "listen", ""), "listen");
   if (root["port"]) {
     c.port = static_cast<uint16_t>(get_uint(root["port"], "port", 1, 65535));
@@ -315,6 +315,18 @@ ks_config parse_root(const YAML::Node& root) {
   }
   if (root["socket"]) {
     c.socket = get_string(root["socket"], "socket");
+  }
+  if (const YAML::Node r = root["redundancy"]) {
+    check_keys(r, "redundancy", {"state_file", "takeover_after"});
+    c.redundancy.state_file = get_string(require(r, "state_file", "redundancy"),
+                                         "redundancy.state_file");
+    if (c.redundancy.state_file.empty()) {
+      fail(r["state_file"], "redundancy.state_file", "must be a path");
+    }
+    if (r["takeover_after"]) {
+      c.redundancy.takeover_after_s = static_cast<uint32_t>(
+          get_uint(r["takeover_after"], "redundancy.takeover_after", 2, 3600));
+    }
   }
   return c;
 }

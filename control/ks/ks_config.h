@@ -63,6 +63,13 @@ struct interop_config {
   id_length id_len = id_length::rfc;
 };
 
+/// Key-state sharing with the other KSs of the group (ks_state_sync.h). Off when
+/// `state_file` is empty.
+struct redundancy_config {
+  std::string state_file;
+  uint32_t takeover_after_s = 3;  ///< a heartbeat older than this: the writer is gone
+};
+
 /// One ACE of the downloaded policy: the parsed form and the config line it came from.
 struct policy_ace {
   classifier::ace ace;
@@ -83,6 +90,7 @@ struct ks_config {
   rekey_config rekey;
   bool sender_ids = false;
   interop_config interop;
+  redundancy_config redundancy;
   std::string socket = "/run/gm/gm-ks.sock";
 
   /// The PSK for `peer` (host order): an exact entry wins over `any`; nullptr when none.

@@ -513,3 +513,53 @@ TEST_F(gm_engine_test, ack_of_a_rekey_superseded_before_its_resend_still_counts)
   EXPECT_EQ(m.acks_missed, 0u);
   EXPECT_EQ(k1->counters().drops[static_cast<std::size_t>(ks::ks_drop::unexpected_ack)], 0u);
 }
+
+TEST_F(gm_engine_test, passive_ks_takes_over_with_the_same_keys_and_rekeys_without_a_registration) {
+  k1 = make_ks(ks1);
+  // The second KS shares the first one's RSA key file (as the lab's KSs do).
+  ks_cfgs.push_back(ks_config(ks2));
+  ks_cfgs.back()->kek.rsa_key = ks_cfgs.front()->kek.rsa_key;
+  std::string err;
+  auto pair = ks::load_or_create_signing_key(ks_cfgs.back()->kek, err);
+  ASSERT_TRUE(pair) << err;
+  k2 = std::make_unique<ks::key_server>(*ks_cfgs.back(), std::move(*pair), clock, log, trace);
+  k2->set_active(false);
+  start({ks1, ks2});
+  ASSERT_TRUE(engine->registered());
+  ASSERT_EQ(engine->registered_with(), ks1);
+  engine->tick();
+  rekey(ks::rekey_kind::tek);  // seq 1 from k1
+  run_for(16s);
+  const uint32_t spi1 = engine->current_outbound_spi();
+  ASSERT_EQ(spi1, k1->teks().back().spi);
+
+  // k2 follows k1's published state; a passive KS sends no rekeys.
+  ASSERT_TRUE(k2->adopt_state(k1->export_state(), err)) << err;
+  EXPECT_EQ(k2->teks().back().spi, spi1);
+  EXPECT_EQ(k2->seq(), k1->seq());
+  EXPECT_EQ(k2->members().count(gm_addr), 1u);
+  EXPECT_TRUE(k2->rekey(ks::rekey_kind::tek).empty());
+
+  // k1 dies; k2 takes over and rekeys. The GM takes the rekey from the second KS (same
+  // KEK, same RSA key, SEQ above the last one) without registering again, and ACKs it there.
+  ks1_down = true;
+  const uint64_t sa_adds = dp.spis(gm::ctrl::msg_type::sa_add).size();
+  k2->set_active(true);
+  for (const auto& o : k2->rekey(ks::rekey_kind::tek)) deliver_to_gm(ks2, o.data);
+  pump();
+  EXPECT_EQ(engine->rekeys(), 2u);
+  EXPECT_EQ(engine->registered_with(), ks1);  // no new registration
+  EXPECT_EQ(dp.spis(gm::ctrl::msg_type::sa_add).size(), sa_adds + 1);
+  run_for(16s);
+  EXPECT_EQ(engine->current_outbound_spi(), k2->teks().back().spi);
+  EXPECT_EQ(k2->members().at(gm_addr).acks_received, 1u);
+
+  // A KS with another RSA key must not take the group's keys: GMs would refuse its rekeys.
+  auto k3cfg = ks_config(ks2);
+  k3cfg->kek.rsa_key = (dir / "other.pem").string();
+  auto other = ks::load_or_create_signing_key(k3cfg->kek, err);
+  ASSERT_TRUE(other) << err;
+  ks::key_server k3(*k3cfg, std::move(*other), clock, log, trace);
+  EXPECT_FALSE(k3.adopt_state(k2->export_state(), err));
+  EXPECT_NE(err.find("RSA key"), std::string::npos);
+}
