@@ -13,7 +13,7 @@ MAC = {"hA0": "02:0a:00:00:00:02", "gAl": "02:0a:00:00:00:01", "gAw": "02:0c:00:
 ADDR = {"hA": "10.1.0.2", "gA": "10.1.0.1", "hB": "10.2.0.2", "gB": "10.2.0.1"}
 # The GMs reach the KS over a control network (a bridge in the KS's namespace), apart from
 # the DPDK-owned WAN ports: the kernel stack of a GM's namespace carries UDP 848.
-CTL = {"ks": "10.99.0.1", "gA": "10.99.0.2", "gB": "10.99.0.3"}
+CTL = {"ks": "10.99.0.1", "gA": "10.99.0.2", "gB": "10.99.0.3", "ks2": "10.99.0.4"}
 MAC.update({"gAk": "02:0d:00:00:00:02", "ksA": "02:0d:00:00:01:02",
             "gBk": "02:0d:00:00:00:03", "ksB": "02:0d:00:00:01:03"})
 # The optional WAN hop's ends (Lab.build(wan_hop=True)).
@@ -146,41 +146,61 @@ class Lab:
         self.procs[name] = (p, log)
         return p
 
-    def start_ks(self, bindir, workdir, transport="unicast", tek_lifetime=600):
-        """gm-ks in the KS namespace. `tek_lifetime` (s): the soak test rekeys every few
-        seconds and keeps it short, so the GMs hold few old TEKs (each takes an SA slot
-        until it expires); unicast rekeys go out min(60, lifetime / 2) s before expiry."""
+    def write_ks_config(self, workdir, name="ks", transport="unicast", tek_lifetime=600,
+                        state_file=None, more_aces=""):
+        """gm-ks's YAML for KS `name` ('ks' or 'ks2', listening on CTL[name]); `more_aces`:
+        ACE lines appended to the lab ACL (a policy change for `reload`). Returns the path."""
         psk = os.path.join(workdir, "psk")
         with open(psk, "w") as f:
             f.write("getvpn-lab-secret\n")
         os.chmod(psk, 0o600)
-        cfg = os.path.join(workdir, "ks.yaml")
+        cfg = os.path.join(workdir, name + ".yaml")
         # Multicast: the GAP activation delay is half of before_expiry (4 s here).
         mcast = (", address: 239.192.1.190, before_expiry: 8" if transport == "multicast" else
                  ", retransmit: {period: 1, count: 2}, ack_missed_limit: 3, before_expiry: %d"
                  % min(60, tek_lifetime // 2))
-        with open(cfg, "w") as f:
-            f.write("listen: %s\n"
-                    "group: {name: GETVPN-LAB, identity: 1234}\n"
-                    "psk: [{peer: any, key_file: %s}]\n"
-                    "acl:\n"
-                    "  - deny udp any eq 848 any eq 848\n"
-                    "  - permit ip 10.1.0.0 0.0.255.255 10.2.0.0 0.0.255.255\n"
-                    "  - permit ip 10.2.0.0 0.0.255.255 10.1.0.0 0.0.255.255\n"
-                    "%s"
-                    "tek: {transform: aes-gcm-128, lifetime: %d, replay: {mode: time, window: 5}}\n"
-                    "kek: {algorithm: aes-128, lifetime: 3600, sig_hash: sha256, rsa_key: %s, rsa_bits: 2048}\n"
-                    "rekey: {transport: %s%s}\n"
-                    "sender_ids: true\n"
-                    "socket: %s\n" % (CTL["ks"], psk, EXTRA_ACES, tek_lifetime, os.path.join(workdir, "ks-rsa.pem"),
-                                       transport, mcast, self.ks_socket(workdir)))
-        os.chmod(cfg, 0o600)
-        return self._spawn("ks", self.ns["ks"], [os.path.join(bindir, "control", "ks", "gm-ks"),
-                                                "--config", cfg, "--foreground"],
-                           os.path.join(workdir, "ks.log"))
+        # Both KSs sign with the same RSA key (key sharing needs it).
+        redundancy = ("redundancy: {state_file: %s, takeover_after: 3}\n" % state_file
+                      if state_file else "")
+        text = ("listen: %s\n"
+                "group: {name: GETVPN-LAB, identity: 1234}\n"
+                "psk: [{peer: any, key_file: %s}]\n"
+                "acl:\n"
+                "  - deny udp any eq 848 any eq 848\n"
+                "  - permit ip 10.1.0.0 0.0.255.255 10.2.0.0 0.0.255.255\n"
+                "  - permit ip 10.2.0.0 0.0.255.255 10.1.0.0 0.0.255.255\n"
+                "%s%s"
+                "tek: {transform: aes-gcm-128, lifetime: %d, replay: {mode: time, window: 5}}\n"
+                "kek: {algorithm: aes-128, lifetime: 3600, sig_hash: sha256, rsa_key: %s, rsa_bits: 2048}\n"
+                "rekey: {transport: %s%s}\n"
+                "sender_ids: true\n"
+                "%s"
+                "socket: %s\n" % (CTL[name], psk, EXTRA_ACES, more_aces, tek_lifetime,
+                                   os.path.join(workdir, "ks-rsa.pem"), transport, mcast,
+                                   redundancy, self.ks_socket(workdir, name)))
+        tmp = cfg + ".new"
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, cfg)  # a reload never reads a half-written file
+        return cfg
 
-    def ks_socket(self, workdir):
-        return os.path.join(workdir, "ks.sock")
+    def start_ks(self, bindir, workdir, transport="unicast", tek_lifetime=600, name="ks",
+                 state_file=None):
+        """gm-ks `name` in the KS namespace ('ks2': a second KS on 10.99.0.4 of the same
+        bridge). `tek_lifetime` (s): the soak test rekeys every few seconds and keeps it
+        short, so the GMs hold few old TEKs (each takes an SA slot until it expires); unicast
+        rekeys go out min(60, lifetime / 2) s before expiry. `state_file`: the KSs share the
+        group's keys through it (gm-ks `redundancy`)."""
+        if name != "ks":
+            sh("ip", "addr", "replace", CTL[name] + "/24", "dev", "br0", ns=self.ns["ks"])
+        cfg = self.write_ks_config(workdir, name, transport, tek_lifetime, state_file)
+        return self._spawn(name, self.ns["ks"], [os.path.join(bindir, "control", "ks", "gm-ks"),
+                                                 "--config", cfg, "--foreground"],
+                           os.path.join(workdir, name + ".log"))
+
+    def ks_socket(self, workdir, name="ks"):
+        return os.path.join(workdir, name + ".sock")
 
     def gm_socket(self, gm, workdir):
         return os.path.join(workdir, gm + "-control.sock")

@@ -1,7 +1,11 @@
 #!/usr/bin/python3
 """Soak test: the whole system (gm-ks, gm-control and gm-dataplane on both GMs) under
 continuous numbered UDP traffic both ways while the KS rekeys the TEK every few seconds
-(SIGUSR1) and the KEK every minute (SIGUSR2).
+(SIGUSR1) and the KEK every minute (SIGUSR2), replaces the policy (`--reload-every`: the
+KS config gains or loses a subnet pair and gm-ks re-reads it on SIGHUP, which sends the new
+ACL in a TEK rekey), and fails over (`--failover-at`: a second gm-ks follows the first
+one's keys through the shared state file; the first is killed with SIGKILL and the second
+takes over and rekeys from then on).
 
 At the end it asserts: no datagram lost, duplicated or corrupted; each data plane's
 counters add up (everything received was sent on or counted as a drop; each LAN port saw
@@ -11,7 +15,7 @@ process did not grow beyond a small bound after warm-up. It prints a summary and
 every figure (with the periodic samples) as JSON.
 
   tests/soak/soak.py [--minutes N] [--build DIR] [--json OUT] [--rate PPS]
-                     [--tek-every S] [--kek-every S]
+                     [--tek-every S] [--kek-every S] [--reload-every S] [--failover-at F]
 
 Exit 77 (skipped) without 2 MB hugepages (gm-control is a DPDK secondary process) or root.
 """
@@ -31,8 +35,9 @@ FD_GROWTH = 2
 
 
 def ks_members(sl):
-    """{member address: KS counters} from `show crypto gdoi ks members` (JSON)."""
-    j = sl.gmctl("ks", "show", "crypto", "gdoi", "ks", "members", as_json=True)
+    """{member address: KS counters} from the active KS's `show crypto gdoi ks members`
+    (JSON)."""
+    j = sl.gmctl(sl.active_ks, "show", "crypto", "gdoi", "ks", "members", as_json=True)
     return {m["addr"]: m for g in (j or {}).get("groups", []) for m in g.get("members", [])}
 
 
@@ -55,10 +60,19 @@ def growth(samples, warm_index, key):
     return out
 
 
+def gm_acl_lines(sl, gm):
+    """How many KS ACEs the GM holds (`show crypto gdoi`, JSON)."""
+    j = sl.gmctl(gm, "show", "crypto", "gdoi", as_json=True) or {}
+    return len(((j.get("groups") or [{}])[0]).get("ks_acl", []))
+
+
 def soak(sl, a, report):
     duration = a.minutes * 60
-    say("== soak: %.0f s, %d datagrams/s each way, TEK rekey every %d s, KEK rekey every %d s"
-        % (duration, a.rate, a.tek_every, a.kek_every))
+    say("== soak: %.0f s, %d datagrams/s each way, TEK rekey every %d s, KEK rekey every %d s, "
+        "policy replaced every %s, KS failover %s"
+        % (duration, a.rate, a.tek_every, a.kek_every,
+           ("%d s" % a.reload_every) if a.reload_every else "(off)",
+           ("at %.0f s" % (a.failover_at * duration)) if a.failover_at else "(off)"))
     sl.up()
     members_before = ks_members(sl)
     gm_before = {gm: gm_rekey(sl, gm) for gm in ("gA", "gB")}
@@ -73,8 +87,22 @@ def soak(sl, a, report):
     # even if the ACK is on its way: seen when both were signalled in the same 50 ms.)
     next_kek = t0 + (int(min(a.kek_every, duration / 2) / a.tek_every) + 0.5) * a.tek_every
     next_sample = t0 + a.sample_every
-    teks = keks = 0
+    # Policy replacements a quarter period off the TEK rekeys, the failover three quarters
+    # off (each rekey has had its ACKs by then).
+    reload_every = max(1, round(a.reload_every / a.tek_every)) * a.tek_every if a.reload_every else 0
+    next_reload = t0 + reload_every + 0.25 * a.tek_every if reload_every else float("inf")
+    failover_at = (t0 + (int(a.failover_at * duration / a.tek_every) + 0.75) * a.tek_every
+                   if a.failover_at else float("inf"))
+    teks = keks = reloads = 0
+    acl_expected = None
+    members_mid = {}  # the first KS's member counters just before it was killed
     last_rekey_at = t0 + duration - max(a.tek_every, 5)  # every rekey settles before the end
+
+    def realign(t, every, offset):
+        """The next time after now on the grid t0 + k * every + offset."""
+        k = int((time.monotonic() - t0 - offset) / every) + 1
+        return t0 + k * every + offset
+
     while time.monotonic() < t0 + duration:
         now = time.monotonic()
         if now >= next_tek and now < last_rekey_at:
@@ -85,6 +113,23 @@ def soak(sl, a, report):
             sl.signal_ks(signal.SIGUSR2)
             keks += 1
             next_kek += a.kek_every
+        if now >= next_reload and now < last_rekey_at:
+            acl_expected = sl.reload_policy()
+            reloads += 1
+            next_reload += reload_every
+            say("   t=%4.0fs  policy replaced: the KS ACL now has %d ACEs" % (now - t0, acl_expected))
+        if now >= failover_at and now < last_rekey_at:
+            members_mid = ks_members(sl)
+            took = sl.failover()
+            report["failover"] = {"at_s": round(now - t0, 1), "takeover_s": round(took, 1)}
+            say("   t=%4.0fs  KS failover: the first KS killed; the second took over in %.1f s"
+                % (now - t0, took))
+            failover_at = float("inf")
+            # No rekeys while no KS was active: go on from the next grid points.
+            next_tek = realign(next_tek, a.tek_every, 0)
+            next_kek = realign(next_kek, a.kek_every, (next_kek - t0) % a.kek_every)
+            if reload_every:
+                next_reload = realign(next_reload, reload_every, 0.25 * a.tek_every)
         if now >= next_sample:
             samples.append(sl.sample())
             next_sample += a.sample_every
@@ -99,10 +144,12 @@ def soak(sl, a, report):
     samples.append(sl.sample())
     members_after = ks_members(sl)
     gm_after = {gm: gm_rekey(sl, gm) for gm in ("gA", "gB")}
+    acl_after = {gm: gm_acl_lines(sl, gm) for gm in ("gA", "gB")}
     dp_delta = {gm: counters_delta(dp_before[gm], dp_after[gm]) for gm in ("gA", "gB")}
 
     report.update({"duration_s": duration, "rate_pps_each_way": a.rate,
-                   "tek_rekeys": teks, "kek_rekeys": keks, "flows": flows,
+                   "tek_rekeys": teks, "kek_rekeys": keks, "policy_replacements": reloads,
+                   "flows": flows, "gm_acl_lines_end": acl_after,
                    "dataplane_delta": dp_delta, "ks_members_before": members_before,
                    "ks_members_after": members_after, "gm_rekey_before": gm_before,
                    "gm_rekey_after": gm_after, "samples": samples})
@@ -122,23 +169,38 @@ def soak(sl, a, report):
         say("   %s: %s" % (gm, {k: v for k, v in d.items() if k != "drops_by_reason"}))
     check_conservation(flows, dp_delta)
 
-    say("\n== rekeys: %d TEK + %d KEK sent by SIGUSR1/SIGUSR2" % (teks, keks))
-    for addr, m in members_after.items():
+    total = teks + keks + reloads
+    say("\n== rekeys: %d TEK + %d KEK sent by SIGUSR1/SIGUSR2, %d TEK rekeys by policy "
+        "replacements%s" % (teks, keks, reloads,
+                            ", across a KS failover" if "failover" in report else ""))
+    keys = ("rekeys_sent", "acks_received", "acks_missed", "rekey_retries")
+    for addr in sorted(set(members_after) | set(members_mid)):
+        # After a failover: the first KS's counts up to its death, plus the second's own.
         b = members_before.get(addr, {})
-        delta = {k: m.get(k, 0) - b.get(k, 0) for k in ("rekeys_sent", "acks_received",
-                                                        "acks_missed", "rekey_retries")}
+        if "failover" in report:
+            mid = members_mid.get(addr, {})
+            delta = {k: mid.get(k, 0) - b.get(k, 0) + members_after.get(addr, {}).get(k, 0)
+                     for k in keys}
+        else:
+            delta = {k: members_after.get(addr, {}).get(k, 0) - b.get(k, 0) for k in keys}
         say("   KS member %s: %s" % (addr, delta))
-        expect(delta["rekeys_sent"] >= teks + keks and delta["acks_received"] == delta["rekeys_sent"]
+        expect(delta["rekeys_sent"] >= total and delta["acks_received"] == delta["rekeys_sent"]
                and delta["acks_missed"] == 0,
                "%s: every rekey ACKed (%d sent, %d ACKs, %d missed)" % (
                    addr, delta["rekeys_sent"], delta["acks_received"], delta["acks_missed"]))
-    expect(len(members_after) == 2, "the KS still has both GMs as members")
+    expect(len(members_after) == 2, "the %s KS has both GMs as members" % (
+        "second" if "failover" in report else "first"))
     for gm in ("gA", "gB"):
         got = {k: gm_after[gm].get(k, 0) - gm_before[gm].get(k, 0)
                for k in ("rekeys_total", "rekey_acks_sent")}
-        expect(got["rekeys_total"] == teks + keks and got["rekey_acks_sent"] == teks + keks,
+        expect(got["rekeys_total"] == total and got["rekey_acks_sent"] == total,
                "%s: received and ACKed every rekey (%d received, %d ACKs sent)" % (
                    gm, got["rekeys_total"], got["rekey_acks_sent"]))
+    if acl_expected is not None:
+        for gm in ("gA", "gB"):
+            expect(acl_after[gm] == acl_expected,
+                   "%s holds the last policy the KS sent (%d ACEs, expected %d)" % (
+                       gm, acl_after[gm], acl_expected))
 
     # Warm-up: the data planes' RSS climbs by some MB in the first seconds of traffic as
     # pages (the AF_PACKET rings among them) are touched for the first time.
@@ -180,6 +242,11 @@ def main():
     ap.add_argument("--rate", type=int, default=200, help="datagrams per second, each way")
     ap.add_argument("--tek-every", type=float, default=5)
     ap.add_argument("--kek-every", type=float, default=60)
+    ap.add_argument("--reload-every", type=float, default=0,
+                    help="replace the KS policy this often (s; 0: never)")
+    ap.add_argument("--failover-at", type=float, default=0,
+                    help="kill the KS at this fraction of the run; a second KS takes over "
+                         "(0: one KS, no failover)")
     ap.add_argument("--sample-every", type=float, default=5)
     ap.add_argument("--warmup", type=float, default=0.2, help="fraction of the run")
     ap.add_argument("--warmup-s", type=float, default=30, help="at least this long")
@@ -195,7 +262,7 @@ def main():
     # TEKs at a time, under the data plane's 64 SA slots. Not 60 s: gm-control re-registers
     # timers.reregister_before (60 s) before the newest TEK expires, which for a 60 s TEK is
     # at once, after every registration (a registration storm; docs/soak-and-faults.md).
-    sl = SoakLab(a.build, tek_lifetime=120)
+    sl = SoakLab(a.build, tek_lifetime=120, redundancy=a.failover_at > 0)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     report = {"test": "soak", "passed": False}
     rc = 0

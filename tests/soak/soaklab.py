@@ -12,7 +12,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tools"))
-from labnet import ADDR, Lab, free_hugepages, sh  # noqa: E402,F401
+from labnet import ADDR, CTL as ADDR_CTL, EXTRA_ACES, Lab, free_hugepages, sh  # noqa: E402,F401
+
+EXTRA_ACE_COUNT = EXTRA_ACES.count("\n")
 
 SKIP = 77  # meson: the test was skipped
 FLOW = os.path.join(HERE, "udpflow.py")
@@ -36,13 +38,19 @@ def expect(cond, what):
 class SoakLab:
     """The lab, registered: both GMs hold the KS's policy and TEK."""
 
-    def __init__(self, build, tek_lifetime=600):
+    def __init__(self, build, tek_lifetime=600, redundancy=False):
+        """redundancy: a second KS (ks2, 10.99.0.4) shares the first one's keys through a
+        state file (gm-ks `redundancy`) and takes over when it dies (failover())."""
         self.bindir = os.path.abspath(build)
         self.lab = Lab(os.path.join(self.bindir, "dataplane", "gm-dataplane"), hugepages=True)
         self.workdir = tempfile.mkdtemp(prefix="gm-soak-")
         self.tek_lifetime = tek_lifetime
         self.flows = []
         self.saved_logs = {}  # logs of processes we killed or restarted: name -> text
+        self.redundancy = redundancy
+        self.state_file = os.path.join(self.workdir, "ks-state") if redundancy else None
+        self.active_ks = "ks"
+        self.policy_variant = 0
 
     # ---- life cycle -------------------------------------------------------------------
 
@@ -67,10 +75,19 @@ class SoakLab:
             lab.start_gm(gm, self.workdir)
         expect(lab.wait_ready(), "both data planes forwarding")
         time.sleep(1)
-        lab.start_ks(self.bindir, self.workdir, tek_lifetime=self.tek_lifetime)
+        lab.start_ks(self.bindir, self.workdir, tek_lifetime=self.tek_lifetime,
+                     state_file=self.state_file)
         time.sleep(1)
+        servers = None
+        if self.redundancy:
+            expect(self.wait_log("ks", "command socket", 10), "the first KS is up")
+            lab.start_ks(self.bindir, self.workdir, tek_lifetime=self.tek_lifetime, name="ks2",
+                         state_file=self.state_file)
+            expect(self.wait_log("ks2", "passive until its heartbeat stops", 10),
+                   "the second KS took the group's keys from the first and is passive")
+            servers = [ADDR_CTL["ks"], ADDR_CTL["ks2"]]
         for gm in ("gA", "gB"):
-            lab.start_control(gm, self.bindir, self.workdir)
+            lab.start_control(gm, self.bindir, self.workdir, servers=servers)
         expect(self.wait_sas(30), "both GMs registered; their data planes hold the KS's TEK")
 
     def set_wan(self, params):
@@ -143,12 +160,48 @@ class SoakLab:
         for gm, (p, _) in self.lab.gms.items():
             out["gm-dataplane " + gm] = p.pid
         for name, (p, _) in self.lab.procs.items():
-            label = "gm-ks" if name == "ks" else "gm-control " + name[3:]
+            label = ("gm-ks" if name == "ks" else "gm-ks (second)" if name == "ks2" else
+                     "gm-control " + name[3:])
             out[label] = p.pid
         return out
 
     def signal_ks(self, sig):
-        self.lab.procs["ks"][0].send_signal(sig)
+        """To the active KS (the first one, or the second after failover())."""
+        self.lab.procs[self.active_ks][0].send_signal(sig)
+
+    def wait_log(self, name, text, timeout):
+        """Until lab process `name`'s log holds `text`."""
+        end = time.time() + timeout
+        while time.time() < end:
+            with open(self.lab.procs[name][1]) as f:
+                if text in f.read():
+                    return True
+            time.sleep(0.1)
+        return False
+
+    def reload_policy(self):
+        """A policy replacement: every KS's config gets the next ACL variant (one more
+        subnet pair, or not), and each KS re-reads it (SIGHUP). The active KS sends the new
+        ACL in a TEK rekey. Returns the number of ACEs in the new ACL."""
+        self.policy_variant ^= 1
+        more = ("  - permit ip 10.30.0.0 0.0.255.255 10.31.0.0 0.0.255.255\n"
+                if self.policy_variant else "")
+        for name in ("ks", "ks2"):
+            if name in self.lab.procs:
+                self.lab.write_ks_config(self.workdir, name, tek_lifetime=self.tek_lifetime,
+                                         state_file=self.state_file, more_aces=more)
+                self.lab.procs[name][0].send_signal(signal.SIGHUP)
+        return 3 + EXTRA_ACE_COUNT + self.policy_variant
+
+    def failover(self, timeout=15):
+        """Kills the active KS (SIGKILL) and waits until the second one has taken over
+        (COOP_KS_TRANS_TO_PRI in its log). Returns the seconds that took."""
+        t = time.monotonic()
+        self.kill(self.active_ks)
+        expect(self.wait_log("ks2", "COOP_KS_TRANS_TO_PRI", timeout),
+               "the second KS took over (COOP_KS_TRANS_TO_PRI)")
+        self.active_ks = "ks2"
+        return time.monotonic() - t
 
     def kill(self, name, sig=signal.SIGKILL):
         """Kills lab process `name` ('ks', 'ctlgA', ...), keeping its log."""
@@ -160,7 +213,8 @@ class SoakLab:
         return p.returncode
 
     def gmctl(self, who, *words, as_json=False):
-        path = self.lab.ks_socket(self.workdir) if who == "ks" else self.lab.gm_socket(who, self.workdir)
+        path = (self.lab.ks_socket(self.workdir, who) if who in ("ks", "ks2") else
+                self.lab.gm_socket(who, self.workdir))
         rc, out = self.lab.gmctl(self.bindir, path, *((["--json"] if as_json else []) + list(words)))
         if as_json:
             try:
