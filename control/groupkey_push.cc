@@ -1,6 +1,11 @@
 #include "control/groupkey_push.h"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include <algorithm>
+#include <cstdlib>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -164,10 +169,30 @@ std::optional<ike::hash_alg> hash_of(uint16_t sig_hash_attr) {
   }
 }
 
+// HMAC-SHA-256 or HMAC-SHA-512 (the ACK's prf is not the IKE prf: SHA-512 is not one of
+// ike::hash_alg's).
+key_bytes ack_prf(uint16_t type, std::span<const uint8_t> key, std::span<const uint8_t> data) {
+  const EVP_MD* md = type == kek_ack_type::kek_sha512 ? EVP_sha512() : EVP_sha256();
+  key_bytes out(static_cast<std::size_t>(EVP_MD_get_size(md)));
+  unsigned n = 0;
+  static const uint8_t empty = 0;
+  if (HMAC(md, key.empty() ? &empty : key.data(), static_cast<int>(key.size()),
+           data.empty() ? &empty : data.data(), data.size(), out.data(), &n) == nullptr ||
+      n != out.size()) {
+    std::abort();
+  }
+  return out;
+}
+
 key_bytes ack_key(const kek_state& kek) {
-  bytes label(ack_label.begin(), ack_label.end());
-  label.insert(label.end(), kek.spi.begin(), kek.spi.end());
-  return ike::prf(kek.sig_hash, kek.key, label);
+  // L: the prf's block size in bits (RFC 8263 4.2), two octets, network order.
+  const uint16_t l = kek.ack_type == kek_ack_type::kek_sha512 ? 1024 : 512;
+  bytes context(ack_label.begin(), ack_label.end());
+  context.push_back(0);  // the label is null-terminated
+  context.insert(context.end(), kek.spi.begin(), kek.spi.end());
+  context.push_back(static_cast<uint8_t>(l >> 8));
+  context.push_back(static_cast<uint8_t>(l & 0xff));
+  return ack_prf(kek.ack_type, kek.key, context);
 }
 
 }  // namespace
@@ -203,7 +228,8 @@ std::variant<kek_state, push_error> make_kek_state(const sa_kek& kek, const key_
   if (s.ks_public_der.empty()) {
     return fail(push_errc::bad_kek);
   }
-  s.ack_requested = ack_requested(kek);
+  s.ack_type = ack_type(kek);
+  s.ack_requested = s.ack_type != 0;
   return s;
 }
 
@@ -326,7 +352,8 @@ std::variant<opened_push, push_error> rekey_receiver::receive(std::span<const ui
   if (kek_packet == p->kd.packets.end()) {
     last_seq = p->seq;
     if (p->sa.kek) {
-      kek.ack_requested = ack_requested(*p->sa.kek);
+      kek.ack_type = ack_type(*p->sa.kek);
+      kek.ack_requested = kek.ack_type != 0;
     }
     return r;
   }
@@ -343,7 +370,7 @@ std::variant<opened_push, push_error> rekey_receiver::receive(std::span<const ui
     policy.attrs.sig_hash_algorithm =
         kek.sig_hash == ike::hash_alg::sha1 ? sig_hash::sha1 : sig_hash::sha256;
     if (kek.ack_requested) {
-      policy.attrs.other.push_back(attribute::basic(kek_ack_requested_attr, kek_ack_type_rfc8263));
+      policy.attrs.other.push_back(attribute::basic(kek_ack_requested_attr, kek.ack_type));
     }
   }
   auto next = make_kek_state(policy, *kek_packet, kek.ks_public_der);
@@ -360,12 +387,20 @@ std::variant<opened_push, push_error> rekey_receiver::receive(std::span<const ui
   return r;
 }
 
-bool ack_requested(const sa_kek& kek) {
-  return std::any_of(kek.attrs.other.begin(), kek.attrs.other.end(), [](const attribute& a) {
+uint16_t ack_type(const sa_kek& kek) {
+  for (const attribute& a : kek.attrs.other) {
     uint64_t v = 0;
-    return a.type == kek_ack_requested_attr && !attribute_uint(a, 0, payload::sa_kek, 0xffff, v) &&
-           v != 0;
-  });
+    if (a.type == kek_ack_requested_attr && !attribute_uint(a, 0, payload::sa_kek, 0xffff, v)) {
+      return static_cast<uint16_t>(v);
+    }
+  }
+  return 0;
+}
+
+bool ack_requested(const sa_kek& kek) { return ack_type(kek) != 0; }
+
+bool ack_type_supported(uint16_t type) {
+  return type == kek_ack_type::kek_sha256 || type == kek_ack_type::kek_sha512;
 }
 
 std::variant<bytes, push_error> build_push_ack(const kek_state& kek, uint32_t seq,
@@ -373,11 +408,14 @@ std::variant<bytes, push_error> build_push_ack(const kek_state& kek, uint32_t se
   if (!usable(kek)) {
     return fail(push_errc::bad_kek);
   }
+  if (!ack_type_supported(kek.ack_type)) {
+    return fail(push_errc::bad_kek);  // an LKH type (or unknown): no pairwise key here
+  }
   auto rest = encode_payloads({seq_payload{seq}, member});
   if (!rest) {
     return fail(push_errc::encode_failed, rest.error());
   }
-  const key_bytes hash = ike::prf(kek.sig_hash, ack_key(kek), *rest);
+  const key_bytes hash = ack_prf(kek.ack_type, ack_key(kek), *rest);
   bytes chain;
   if (auto e = detail::prepend(chain, payload::hash, hash, payload::seq, *rest)) {
     return fail(push_errc::encode_failed, *e);
@@ -404,7 +442,7 @@ std::variant<opened_ack, push_error> open_push_ack(std::span<const uint8_t> dgra
   if (!cookies_match(kek.spi, *h)) {
     return fail(push_errc::unknown_kek);
   }
-  if (!usable(kek)) {
+  if (!usable(kek) || !ack_type_supported(kek.ack_type)) {
     return fail(push_errc::bad_kek);
   }
   const auto chain = dgram.subspan(header_len);
@@ -419,7 +457,7 @@ std::variant<opened_ack, push_error> open_push_ack(std::span<const uint8_t> dgra
   }
   const auto rest =
       detail::payload_span(chain, header_len, d->info.extents, 1, d->info.extents.size() - 1);
-  const key_bytes want = ike::prf(kek.sig_hash, ack_key(kek), rest);
+  const key_bytes want = ack_prf(kek.ack_type, ack_key(kek), rest);
   if (!detail::equal_ct(want, std::get<hash_payload>(ps.front()).data)) {
     return fail(push_errc::bad_hash);
   }

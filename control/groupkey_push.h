@@ -38,10 +38,15 @@ namespace gm::control {
 
 /// GROUPKEY-PUSH ACK exchange type (RFC 8263).
 inline constexpr uint8_t groupkey_push_ack_exchange = 35;
-/// SA KEK attribute by which a KS asks for ACKs (RFC 8263): KEK_ACK_REQUESTED.
+/// SA KEK attribute by which a KS asks for ACKs (RFC 8263 2): KEK_ACK_REQUESTED.
 inline constexpr uint16_t kek_ack_requested_attr = 9;
-/// Its value: the GM acknowledges with the message defined in RFC 8263.
-inline constexpr uint16_t kek_ack_type_rfc8263 = 1;
+/// Its values (RFC 8263 2 and 8): the prf and the base key of the ACK's HASH.
+namespace kek_ack_type {
+inline constexpr uint16_t kek_sha256 = 1;  ///< REKEY_ACK_KEK_SHA256: HMAC-SHA-256, the KEK key
+inline constexpr uint16_t lkh_sha256 = 2;  ///< REKEY_ACK_LKH_SHA256 (LKH: not implemented)
+inline constexpr uint16_t kek_sha512 = 3;  ///< REKEY_ACK_KEK_SHA512: HMAC-SHA-512, the KEK key
+inline constexpr uint16_t lkh_sha512 = 4;  ///< REKEY_ACK_LKH_SHA512 (LKH: not implemented)
+}  // namespace kek_ack_type
 
 /// What a GM (or KS) needs to open (or build) pushes under one KEK.
 struct kek_state {
@@ -52,6 +57,7 @@ struct kek_state {
   ike::hash_alg sig_hash = ike::hash_alg::sha256;
   bytes ks_public_der;         ///< KS RSA public key, DER SubjectPublicKeyInfo
   bool ack_requested = false;  ///< SA KEK carried KEK_ACK_REQUESTED
+  uint16_t ack_type = 0;       ///< its value (kek_ack_type); 0 when not requested
 };
 
 /// Builds a KEK state from an SA KEK and its KEK key packet (KEK_ALGORITHM_KEY = IV || key:
@@ -102,24 +108,35 @@ struct rekey_receiver {
 
 // RFC 8263 acknowledgement, GM -> KS (unicast rekeys):
 //
-//   HDR(cookies = KEK SPI, exchange 35, message id 0, not encrypted), HASH, SEQ, ID
+//   HDR(cookies = the push's cookies, next payload HASH, version 1.0, exchange 35,
+//       flags 0, message id 0), HASH, SEQ, ID
 //
-//   ack_key = prf(KEK key, "GROUPKEY-PUSH ACK" | KEK SPI)
+//   ack_key = prf(base_key, "GROUPKEY-PUSH ACK\0" | SPI | L)
 //   HASH    = prf(ack_key, SEQ | ID)        (whole payloads, generic headers included)
 //
-// prf = HMAC with the KEK's SIG_HASH_ALGORITHM. ID names the GM (its phase-1 identity,
-// e.g. ID_IPV4_ADDR). The HASH proves knowledge of the KEK (any group member), not who the
-// member is: the KS should also match ID against the datagram's source.
+// For KEK_ACK_REQUESTED = REKEY_ACK_KEK_SHA256 (1) prf is HMAC-SHA-256 and L = 512; for
+// REKEY_ACK_KEK_SHA512 (3) HMAC-SHA-512 and L = 1024. base_key is the KEK key (the KD's
+// KEK_ALGORITHM_KEY without its IV), SPI the push's initiator then responder cookie, the
+// label is null-terminated, L two octets in network order (RFC 8263 4.2: L "MUST match
+// the length of the base_key", i.e. the prf's block size; the ack_key itself is the prf's
+// output, a feedback-mode KDF of one block with no IV and no counter). Keys shorter than
+// the block are zero-filled, which HMAC does by definition. The ID is ID_IPV4_ADDR of the
+// GM with protocol and port 0 (4.4). The LKH types (2, 4) need a pairwise LKH key we do
+// not have: a GM asked for them does not ACK and stays in the group (RFC 8263 5).
 //
-// Provenance: only RFC 8263's front matter was available when this was written. The
-// message shape (HASH, SEQ, ID), exchange 35 and KEK_ACK_REQUESTED = 9 follow the RFC as we
-// recall it and a secondary summary; the HASH keying above is our reading. Both ends here
-// agree with each other; check these constants against the RFC text before interop with
-// another implementation. Likewise the signed header (as sent, E flag and final length)
-// and the RFC-mode IV placement (after the header) are our reading of RFC 6407 4.
+// The HASH proves knowledge of the KEK (any group member), not who the member is (RFC
+// 8263 8.1): the KS also matches the ID against the datagram's source.
+//
+// Source: RFC 8263 (its XML source text). The tests check the HASH against an independent
+// Python computation of the formulas above (tests/control/groupkey_oracle_test.py).
 
-/// Whether an SA KEK asks for acknowledgements.
+/// Whether an SA KEK asks for acknowledgements./// Whether an SA KEK asks for acknowledgements.
 bool ack_requested(const sa_kek& kek);
+/// Its KEK_ACK_REQUESTED value (0 when absent).
+uint16_t ack_type(const sa_kek& kek);
+/// Whether we can build (and check) acknowledgements of this type: 1 and 3.
+bool ack_type_supported(uint16_t type);
+/// bad_kek when `kek.ack_type` is not one we implement (ack_type_supported).
 std::variant<bytes, push_error> build_push_ack(const kek_state& kek, uint32_t seq,
                                                const id_payload& member);
 

@@ -424,8 +424,18 @@ void member_engine::on_push(uint32_t src, uint16_t sport, std::span<const uint8_
                     std::to_string(p.seq) + " for the group " + _cfg.group_name +
                     (p.form == ike::sig_form::raw_hash ? " (raw-hash signature)" : "") +
                     (p.static_iv ? " (static KEK IV)" : ""));
-  if (!_multicast && before.ack_requested) {
-    auto ack = build_push_ack(before, p.seq, id_payload{id_type::ipv4_addr, 17, 848,
+  // RFC 8263 5: ACK when the KEK's policy asks (multicast rekeys too), keyed from the KEK
+  // the push came under, to the address and port it came from; ID protocol and port 0.
+  if (before.ack_requested && !ack_type_supported(before.ack_type)) {
+    if (!_ack_type_logged) {
+      _trace.record(trace_subsystem::rekey,
+                    "GDOI_REKEY_EVENT: ACK_NOT_SENT: KEK_ACK_REQUESTED " +
+                        std::to_string(before.ack_type) +
+                        " (an LKH acknowledgement) is not implemented; rekeys are still taken");
+      _ack_type_logged = true;
+    }
+  } else if (before.ack_requested) {
+    auto ack = build_push_ack(before, p.seq, id_payload{id_type::ipv4_addr, 0, 0,
                                                         [&] {
                                                           bytes b;
                                                           byte_writer w(b);

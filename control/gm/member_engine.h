@@ -141,6 +141,7 @@ class member_engine {
   uint32_t _acl_from = 0;
   bool _variant_logged = false;
   bool _push_variant_logged = false;
+  bool _ack_type_logged = false;
   std::string _last_reject;
 
   uint32_t _attempts = 0;

@@ -96,6 +96,8 @@ kek_generation key_server::new_kek() const {
   k.state.sig_hash = _cfg->kek.sig_hash;
   k.state.ks_public_der = _public_der;
   k.state.ack_requested = _cfg->rekey.transport == rekey_transport::unicast;
+  // REKEY_ACK_KEK_SHA256: the ACK's HASH is keyed from the KEK (RFC 8263 2.1).
+  k.state.ack_type = k.state.ack_requested ? kek_ack_type::kek_sha256 : 0;
   k.created = _clock.mono();
   k.expires = k.created + std::chrono::seconds(_cfg->kek.lifetime_s);
   return k;
@@ -647,7 +649,7 @@ ks_shared_state key_server::export_state() const {
   s.kek.key = _kek.state.key;
   s.kek.iv = _kek.state.iv;
   s.kek.sig_hash = _kek.state.sig_hash;
-  s.kek.ack_requested = _kek.state.ack_requested;
+  s.kek.ack_type = _kek.state.ack_type;
   s.kek.remaining_ms = ms_left(_kek.expires, now);
   for (const tek_generation& t : _teks) {
     s.teks.push_back({t.spi, t.alg_key, t.integrity_key, ms_left(t.expires, now)});
@@ -702,7 +704,8 @@ bool key_server::adopt_state(const ks_shared_state& s, std::string& why) {
   _kek.state.key = s.kek.key;
   _kek.state.iv = s.kek.iv;
   _kek.state.sig_hash = s.kek.sig_hash;
-  _kek.state.ack_requested = s.kek.ack_requested;
+  _kek.state.ack_type = s.kek.ack_type;
+  _kek.state.ack_requested = s.kek.ack_type != 0;
   _kek.state.ks_public_der = _public_der;
   _kek.created = now;
   _kek.expires = until(s.kek.remaining_ms);

@@ -91,7 +91,7 @@ sa_kek build_sa_kek(const ks_config& cfg, const kek_state& kek, unsigned rsa_bit
   k.attrs.sig_algorithm = sig_alg::rsa;
   k.attrs.sig_key_length = static_cast<uint16_t>(rsa_bits);
   if (kek.ack_requested) {
-    k.attrs.other.push_back(attribute::basic(kek_ack_requested_attr, kek_ack_type_rfc8263));
+    k.attrs.other.push_back(attribute::basic(kek_ack_requested_attr, kek.ack_type));
   }
   return k;
 }

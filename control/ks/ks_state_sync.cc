@@ -93,7 +93,7 @@ std::string format_state(const ks_shared_state& s) {
   {
     std::string key = hex(s.kek.key);
     line({"kek", hex(s.kek.spi), to_string(s.kek.alg), key, hex(s.kek.iv),
-          to_string(static_cast<int>(s.kek.sig_hash)), s.kek.ack_requested ? "1" : "0",
+          to_string(static_cast<int>(s.kek.sig_hash)), to_string(s.kek.ack_type),
           to_string(s.kek.remaining_ms)});
     explicit_bzero(key.data(), key.size());
   }
@@ -162,12 +162,12 @@ std::optional<ks_shared_state> parse_state(std::string_view text, std::string& e
       if (!unhex(w[1], spi) || spi.size() != s.kek.spi.size() || !number(w[2], s.kek.alg) ||
           !unhex(w[3], s.kek.key) || s.kek.key.empty() || !unhex(w[4], s.kek.iv) ||
           !number(w[5], hash) || hash < 0 || hash > 1 || !number(w[6], ack) || ack < 0 ||
-          ack > 1 || !number(w[7], s.kek.remaining_ms)) {
+          ack > 255 || !number(w[7], s.kek.remaining_ms)) {
         return bad("kek");
       }
       std::copy(spi.begin(), spi.end(), s.kek.spi.begin());
       s.kek.sig_hash = static_cast<ike::hash_alg>(hash);
-      s.kek.ack_requested = ack == 1;
+      s.kek.ack_type = static_cast<uint16_t>(ack);
       have_kek = true;
     } else if (key == "tek" && n == 5) {
       synced_tek t;

@@ -39,7 +39,7 @@ struct synced_kek {
   key_bytes key;
   bytes iv;
   ike::hash_alg sig_hash = ike::hash_alg::sha256;
-  bool ack_requested = false;
+  uint16_t ack_type = 0;  ///< KEK_ACK_REQUESTED value, 0: none
   uint64_t remaining_ms = 0;  ///< at the heartbeat
 };
 

@@ -228,6 +228,26 @@ def check_tshark(c, pcap, n_frames, want):
     return rows
 
 
+def check_ack(c, ack, v):
+    """RFC 8263 from its text: HDR (cookies = KEK SPI, next payload HASH, 1.0, exchange 35,
+    flags 0, message id 0), HASH = prf(ack_key, SEQ | ID) with
+    ack_key = prf(KEK key, "GROUPKEY-PUSH ACK" NUL | SPI | L=512), prf = HMAC-SHA-256
+    (REKEY_ACK_KEK_SHA256); ID_IPV4_ADDR with protocol and port 0."""
+    c.eq(ack[:16].hex(), v["kek_spi"], "ACK cookies = KEK SPI")
+    c.eq(list(ack[16:20]), [HASH, 0x10, 35, 0], "ACK next payload, version, exchange, flags")
+    c.eq(ack[20:24], bytes(4), "ACK message id 0")
+    hash_len = struct.unpack_from("!H", ack, 28 + 2)[0] - 4
+    rest = ack[28 + 4 + hash_len:]
+    spi = bytes.fromhex(v["kek_spi"])
+    ack_key = hmac.new(bytes.fromhex(v["kek_key"]),
+                       b"GROUPKEY-PUSH ACK\0" + spi + struct.pack("!H", 512),
+                       hashlib.sha256).digest()
+    c.eq(ack[32:32 + hash_len].hex(), hmac.new(ack_key, rest, hashlib.sha256).hexdigest(),
+         "ACK HASH = HMAC-SHA-256(ack_key, SEQ | ID) (RFC 8263 4.2)")
+    c.eq(rest[-8:].hex(), "01000000" + bytes(map(int, v["member"].split("."))).hex(),
+         "ACK ID: ID_IPV4_ADDR, protocol 0, port 0, the member's address")
+
+
 def main():
     tool = sys.argv[1]
     c = Checker()
@@ -268,6 +288,7 @@ def main():
             c.eq(row[3].replace(":", ""), v["kek_spi"], f"tshark: push {v['name']} KEK SPI")
             c.true(row[6] != "", f"tshark: push {v['name']} SIG data shown")
         c.eq(rows[-1][0], str(want["ack"]["seq"]), "tshark: ACK SEQ")
+        check_ack(c, ack, want["ack"])
     print(f"{c.checks} checks, {c.failures} failures")
     return 1 if c.failures else 0
 

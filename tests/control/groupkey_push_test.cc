@@ -4,6 +4,8 @@
 #include "control/groupkey_push.h"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <tuple>
 #include <variant>
@@ -252,10 +254,11 @@ TEST(push_ack, round_trip) {
   auto kek =
       make_kek(spi_filled(0xa0), kek_alg::aes, 128, sig_hash::sha256, test::ks_signing_key());
   EXPECT_FALSE(ack_requested(kek.policy));
-  kek.policy.attrs.other.push_back(attribute::basic(kek_ack_requested_attr, kek_ack_type_rfc8263));
+  kek.policy.attrs.other.push_back(attribute::basic(kek_ack_requested_attr, kek_ack_type::kek_sha256));
   EXPECT_TRUE(ack_requested(kek.policy));
   const kek_state s = test::kek_state_of(kek);
   EXPECT_TRUE(s.ack_requested);
+  EXPECT_EQ(s.ack_type, kek_ack_type::kek_sha256);
   id_payload me;
   me.id_type = id_type::ipv4_addr;
   me.data = {10, 0, 0, 2};
@@ -278,6 +281,64 @@ TEST(push_ack, round_trip) {
   other = s;
   other.spi[0] ^= 1;
   EXPECT_EQ(std::get<push_error>(open_push_ack(ack, other)).code, push_errc::unknown_kek);
+  // The type picks the prf: an ACK made for SHA-256 does not verify as SHA-512.
+  other = s;
+  other.ack_type = kek_ack_type::kek_sha512;
+  EXPECT_EQ(std::get<push_error>(open_push_ack(ack, other)).code, push_errc::bad_hash);
+}
+
+// RFC 8263 2/4.2 by hand, with OpenSSL's HMAC as the only primitive: the HASH payload of
+// the ACK must be HMAC(ack_key, SEQ payload | ID payload) with
+// ack_key = HMAC(KEK key, "GROUPKEY-PUSH ACK\0" | cookies | L).
+TEST(push_ack, hash_is_rfc8263s_for_both_types) {
+  for (const uint16_t type : {kek_ack_type::kek_sha256, kek_ack_type::kek_sha512}) {
+    auto kek =
+        make_kek(spi_filled(0xa0), kek_alg::aes, 128, sig_hash::sha256, test::ks_signing_key());
+    kek.policy.attrs.other.push_back(attribute::basic(kek_ack_requested_attr, type));
+    const kek_state s = test::kek_state_of(kek);
+    ASSERT_EQ(s.ack_type, type);
+    id_payload me;
+    me.id_type = id_type::ipv4_addr;
+    me.data = {10, 0, 0, 2};
+    const bytes ack = built(build_push_ack(s, 0x01020304, me));
+    // HDR(28) | HASH(4 + n) | SEQ(4 + 4) | ID(4 + 4 + 4)
+    const EVP_MD* md = type == kek_ack_type::kek_sha512 ? EVP_sha512() : EVP_sha256();
+    const std::size_t n = static_cast<std::size_t>(EVP_MD_get_size(md));
+    ASSERT_EQ(ack.size(), 28 + 4 + n + 8 + 12);
+    EXPECT_EQ(ack[16], payload::hash);  // next payload
+    EXPECT_EQ(ack[17], 0x10);           // version 1.0
+    EXPECT_EQ(ack[18], 35);             // GROUPKEY-PUSH-ACK
+    EXPECT_EQ(ack[19], 0);              // flags
+    EXPECT_EQ(bytes(ack.begin() + 20, ack.begin() + 24), bytes(4, 0));  // message id 0
+    bytes ctx{'G', 'R', 'O', 'U', 'P', 'K', 'E', 'Y', '-', 'P', 'U', 'S', 'H', ' ', 'A', 'C', 'K', 0};
+    ctx.insert(ctx.end(), s.spi.begin(), s.spi.end());
+    ctx.push_back(type == kek_ack_type::kek_sha512 ? 0x04 : 0x02);  // L = 1024 / 512
+    ctx.push_back(0x00);
+    uint8_t ack_key[64];
+    unsigned kl = 0;
+    ASSERT_NE(HMAC(md, s.key.data(), static_cast<int>(s.key.size()), ctx.data(), ctx.size(),
+                   ack_key, &kl), nullptr);
+    const bytes rest(ack.begin() + 28 + 4 + static_cast<long>(n), ack.end());
+    uint8_t want[64];
+    unsigned wl = 0;
+    ASSERT_NE(HMAC(md, ack_key, static_cast<int>(kl), rest.data(), rest.size(), want, &wl), nullptr);
+    EXPECT_EQ(bytes(ack.begin() + 32, ack.begin() + 32 + static_cast<long>(n)), bytes(want, want + wl));
+    // The ID: ID_IPV4_ADDR, protocol 0, port 0 (RFC 8263 4.4).
+    EXPECT_EQ(bytes(ack.end() - 8, ack.end()), (bytes{1, 0, 0, 0, 10, 0, 0, 2}));
+  }
+}
+
+TEST(push_ack, lkh_types_are_not_built_or_accepted) {
+  auto kek =
+      make_kek(spi_filled(0xa0), kek_alg::aes, 128, sig_hash::sha256, test::ks_signing_key());
+  kek.policy.attrs.other.push_back(attribute::basic(kek_ack_requested_attr, kek_ack_type::lkh_sha256));
+  const kek_state s = test::kek_state_of(kek);
+  EXPECT_TRUE(s.ack_requested);
+  EXPECT_FALSE(ack_type_supported(s.ack_type));
+  id_payload me;
+  me.id_type = id_type::ipv4_addr;
+  me.data = {10, 0, 0, 2};
+  EXPECT_EQ(std::get<push_error>(build_push_ack(s, 1, me)).code, push_errc::bad_kek);
 }
 
 }  // namespace

@@ -152,14 +152,17 @@ int main(int argc, char** argv) {
   js += "\n  ],\n";
 
   // An RFC 8263 acknowledgement of the first push (plaintext).
-  const auto ack_kek = test::kek_state_of(kek);
+  auto ack_kek = test::kek_state_of(kek);
+  ack_kek.ack_requested = true;
+  ack_kek.ack_type = kek_ack_type::kek_sha256;
   id_payload me;
   me.id_type = id_type::ipv4_addr;
   me.data = {10, 0, 0, 2};
   auto ack = build_push_ack(ack_kek, 6, me);
   ok = ok && std::holds_alternative<bytes>(ack) && write(dir + "/ack.bin", std::get<bytes>(ack));
+  // The KEK key goes out too: the oracle recomputes the ACK's HASH from it (test keys).
   js += "  \"ack\": {\"seq\": 6, \"member\": \"10.0.0.2\", \"kek_spi\": " + hex(ack_kek.spi) +
-        "}\n}\n";
+        ", \"kek_key\": " + hex(ack_kek.key) + "}\n}\n";
   ok = ok && write(dir + "/expected.json", bytes(js.begin(), js.end()));
   if (!ok) {
     std::fprintf(stderr, "cannot write to %s\n", dir.c_str());

@@ -35,6 +35,8 @@ const kek_state& fixed_kek() {
     s.iv = bytes(16, 0x24);
     s.sig_hash = ike::hash_alg::sha256;
     s.ks_public_der = ike::rsa_key::generate(1024)->public_der();
+    s.ack_requested = true;
+    s.ack_type = kek_ack_type::kek_sha256;
     return s;
   }();
   return k;

@@ -25,7 +25,7 @@ ks_shared_state sample() {
   s.kek.key = key_bytes(16, 0x11);
   s.kek.iv = bytes(16, 0x22);
   s.kek.sig_hash = ike::hash_alg::sha256;
-  s.kek.ack_requested = true;
+  s.kek.ack_type = kek_ack_type::kek_sha256;
   s.kek.remaining_ms = 3600000;
   s.teks.push_back({0x1000, key_bytes(20, 0x33), key_bytes{}, 500});
   s.teks.push_back({0x2000, key_bytes(16, 0x44), key_bytes(20, 0x55), 900000});
@@ -50,7 +50,7 @@ TEST(KsStateSync, RoundTripKeepsEveryField) {
   EXPECT_EQ(p->kek.spi, s.kek.spi);
   EXPECT_EQ(p->kek.key, s.kek.key);
   EXPECT_EQ(p->kek.iv, s.kek.iv);
-  EXPECT_TRUE(p->kek.ack_requested);
+  EXPECT_EQ(p->kek.ack_type, kek_ack_type::kek_sha256);
   EXPECT_EQ(p->kek.remaining_ms, 3600000u);
   ASSERT_EQ(p->teks.size(), 2u);
   EXPECT_EQ(p->teks[0].spi, 0x1000u);

@@ -82,7 +82,7 @@ class test_gm {
   }
 
   /// Opens a rekey; on success fills `last` and returns the ACK to send (built under the
-  /// KEK the rekey came under). On failure returns the error.
+  /// KEK the rekey came under; empty when the KEK asks for none). On failure the error.
   std::variant<bytes, push_error> take_rekey(std::span<const uint8_t> dgram) {
     const kek_state under = rekeys.kek;
     auto r = rekeys.receive(dgram);
@@ -95,6 +95,9 @@ class test_gm {
     me.id_type = id_type::ipv4_addr;
     me.data = {static_cast<uint8_t>(_addr >> 24), static_cast<uint8_t>(_addr >> 16),
                static_cast<uint8_t>(_addr >> 8), static_cast<uint8_t>(_addr)};
+    if (!under.ack_requested) {
+      return bytes{};  // no ACK asked for (multicast rekeys): nothing to send
+    }
     return build_push_ack(under, last->seq, me);
   }
 
