@@ -129,6 +129,12 @@ struct rekey_receiver {
 //
 // Source: RFC 8263 (its XML source text). The tests check the HASH against an independent
 // Python computation of the formulas above (tests/control/groupkey_oracle_test.py).
+//
+// The push's signature input (top of this file) agrees with RFC 8263 3's summary of RFC
+// 6407 ("a signature of a hash of the entire GROUPKEY-PUSH message (excepting the SIG
+// payload octets) before it has been encrypted"); the "rekey" prefix, the E flag and the
+// final length in the signed header are our reading of RFC 6407 4, whose text was not at
+// hand: check them against it before interop with another KS.
 
 /// Whether an SA KEK asks for acknowledgements./// Whether an SA KEK asks for acknowledgements.
 bool ack_requested(const sa_kek& kek);
