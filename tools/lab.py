@@ -3,8 +3,9 @@
 gm-control each), a host behind each GM and a WAN between them, all in network namespaces
 on this machine. The GMs register with the KS (IKEv1 Main Mode + GROUPKEY-PULL) and install
 the downloaded policy and TEK; the lab then shows traffic crossing the WAN as
-header-preserved ESP, IOS-style `show` output from gmctl, and a KS-driven TEK rekey
-(GROUPKEY-PUSH with ACKs) with traffic flowing and nothing lost.
+header-preserved ESP, IOS-style `show` output from gmctl, and, with traffic flowing and
+nothing lost: a KS-driven TEK rekey (GROUPKEY-PUSH with ACKs), a KEK rekey, a policy
+replacement (`reload` on gm-ks) and a KS failover (a second gm-ks takes the group over).
 
 Without 2 MB hugepages (gm-control attaches to gm-dataplane as a DPDK secondary process,
 which needs them) the lab falls back to a static group key configured on both GMs.
@@ -90,10 +91,10 @@ def dpctl(lab, gm, *args):
 
 
 def gmctl(lab, bindir, workdir, who, *words, show=True):
-    path = lab.ks_socket(workdir) if who == "ks" else lab.gm_socket(who, workdir)
+    path = lab.ks_socket(workdir, who) if who in ("ks", "ks2") else lab.gm_socket(who, workdir)
     rc, out = lab.gmctl(bindir, path, *words)
     if show:
-        print("%s# %s" % ("KS" if who == "ks" else who, " ".join(words)))
+        print("%s# %s" % ({"ks": "KS", "ks2": "KS2"}.get(who, who), " ".join(words)))
         print("\n".join("   " + l for l in out.rstrip().splitlines()))
     return rc, out
 
@@ -108,7 +109,8 @@ def sa_spis(lab, gm):
 def register(lab, bindir, workdir, transport):
     step("key server and registration: gm-ks on %s (%s rekeys); each GM's gm-control registers "
          "(IKEv1 Main Mode + GROUPKEY-PULL) and installs the policy and TEK" % (CTL["ks"], transport))
-    lab.start_ks(bindir, workdir, transport)
+    # The state file: a second KS can take the group's keys over later (ks_failover()).
+    lab.start_ks(bindir, workdir, transport, state_file=os.path.join(workdir, "ks-state"))
     time.sleep(1)
     # gB lists a KS that does not answer first (10.99.0.9: nothing there): it fails over.
     lab.start_control("gA", bindir, workdir)
@@ -229,6 +231,81 @@ def kek_rekey_and_clear(lab, bindir, workdir):
     expect(p.returncode == 0, "traffic flows after the re-registration")
 
 
+NEW_ACE = "  - permit ip 10.30.0.0 0.0.255.255 10.31.0.0 0.0.255.255\n"
+
+
+def ping_during(lab, action, count=120):
+    """Runs `action()` while hA pings hB every 50 ms; returns ping's output."""
+    ping = subprocess.Popen(["ip", "netns", "exec", lab.ns["hA"], "ping", "-c", str(count), "-i",
+                             "0.05", "-W", "2", ADDR["hB"]], stdout=subprocess.PIPE, text=True)
+    time.sleep(1)
+    action()
+    out, _ = ping.communicate(timeout=60)
+    print("\n".join("   " + l for l in out.strip().splitlines()[-2:]))
+    return out
+
+
+def policy_replacement(lab, bindir, workdir):
+    step("policy replacement: the KS's ACL gains a subnet pair; `reload` on gm-ks re-reads its "
+         "file and sends the new ACL in a TEK rekey, with traffic flowing")
+    state = os.path.join(workdir, "ks-state")
+    lab.write_ks_config(workdir, "ks", state_file=state, more_aces=NEW_ACE)
+    replies = []
+    out = ping_during(lab, lambda: replies.append(gmctl(lab, bindir, workdir, "ks", "reload")))
+    expect(replies and replies[0][0] == 0 and "reloaded" in replies[0][1] and "28 ACE" in replies[0][1],
+           "gm-ks reloaded its config (28 ACEs) and sent the rekey")
+    expect(" 0% packet loss" in out, "no ping lost across the policy replacement")
+    rc, out = gmctl(lab, bindir, workdir, "gA", "show", "crypto", "gdoi", "|", "include", "10.30.0.0")
+    expect(rc == 0 and "10.30.0.0" in out, "gA holds the new ACE")
+    cfg = lab.write_ks_config(workdir, "ks", state_file=state, more_aces=NEW_ACE)
+    with open(cfg) as f:
+        text = f.read()
+    with open(cfg, "w") as f:
+        f.write(text.replace("aes-gcm-128", "aes-gcm-256"))
+    rc, out = gmctl(lab, bindir, workdir, "ks", "reload")
+    expect(rc != 0 and "tek.transform" in out,
+           "a reload that changes the transform is refused by name; the running policy stays")
+    lab.write_ks_config(workdir, "ks", state_file=state, more_aces=NEW_ACE)
+
+
+def ks_failover(lab, bindir, workdir):
+    step("KS failover: a second gm-ks (%s) follows the first one's keys through the shared state "
+         "file; the first is killed (SIGKILL) and the second takes over and rekeys, with traffic "
+         "flowing" % CTL["ks2"])
+    state = os.path.join(workdir, "ks-state")
+    lab.start_ks(bindir, workdir, name="ks2", state_file=state)
+    lab.write_ks_config(workdir, "ks2", state_file=state, more_aces=NEW_ACE)
+
+    def log_has(name, text, timeout):
+        end = time.time() + timeout
+        while time.time() < end:
+            with open(lab.procs[name][1]) as f:
+                if text in f.read():
+                    return True
+            time.sleep(0.1)
+        return False
+    expect(log_has("ks2", "passive until its heartbeat stops", 10),
+           "the second KS took the group's keys and is passive")
+    took = []
+
+    def fail_over():
+        p, _ = lab.procs.pop("ks")
+        p.kill()
+        p.wait(timeout=10)
+        t = time.time()
+        took.append(log_has("ks2", "COOP_KS_TRANS_TO_PRI", 15))
+        print("   second KS took over after %.1f s" % (time.time() - t))
+        gmctl(lab, bindir, workdir, "ks2", "rekey")
+        time.sleep(1)
+    out = ping_during(lab, fail_over, count=200)
+    expect(took and took[0], "the second KS logged %GDOI-5-COOP_KS_TRANS_TO_PRI")
+    expect(" 0% packet loss" in out, "no ping lost across the KS failover and the new KS's rekey")
+    rc, out = gmctl(lab, bindir, workdir, "gA", "show", "crypto", "gdoi", "|", "include", "Last rekey")
+    expect(rc == 0 and CTL["ks2"] in out, "gA took the second KS's rekey without registering again")
+    rc, out = gmctl(lab, bindir, workdir, "ks2", "show", "crypto", "gdoi", "ks", "members")
+    expect(rc == 0 and CTL["gA"] in out and CTL["gB"] in out, "the second KS has both GMs as members")
+
+
 def run(lab, workdir, keep, bindir, transport="unicast"):
     step("building the lab: hA -- gA ==WAN== gB -- hB (network namespaces, veth pairs)")
     lab.build()
@@ -284,6 +361,8 @@ def run(lab, workdir, keep, bindir, transport="unicast"):
         every_show(lab, bindir, workdir)
         if transport == "unicast":
             kek_rekey_and_clear(lab, bindir, workdir)
+            policy_replacement(lab, bindir, workdir)
+            ks_failover(lab, bindir, workdir)
     else:
         show_ipsec_sa(lab, "gA")
 
