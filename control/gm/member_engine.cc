@@ -24,6 +24,7 @@ constexpr const char* drop_texts[] = {
 };
 static_assert(std::size(drop_names) == rx_drop_count);
 
+using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 bool is_multicast(uint32_t host) { return (host >> 28) == 0xe; }
@@ -110,8 +111,14 @@ void member_engine::next_server(const char* why) {
                                         ipv4_addr{_cfg.servers.front()});
   _server = 0;
   _state = state::backoff;
-  // Rounds over every KS back off: retry_all, 2x, 4x ... capped at 8x.
-  _backoff_until = _clock.mono() + seconds(_cfg.retry_all_s << std::min<uint32_t>(_failed_rounds, 3));
+  // Rounds over every KS back off: retry_all, 2x, 4x ... capped at 8x, plus up to a quarter
+  // more that differs per GM (its address) and round, so that GMs that lost their KS at
+  // the same moment do not all come back in the same second. Derived, not random: the
+  // tests' clock stays deterministic.
+  const auto base = milliseconds(seconds(_cfg.retry_all_s << std::min<uint32_t>(_failed_rounds, 3)));
+  uint32_t h = (_cfg.local_address ^ (_failed_rounds * 0x9e3779b9u)) * 0x85ebca6bu;
+  h ^= h >> 13;
+  _backoff_until = _clock.mono() + base + base * (h % 251) / 1000;
   ++_failed_rounds;
 }
 

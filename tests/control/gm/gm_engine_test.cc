@@ -563,3 +563,35 @@ TEST_F(gm_engine_test, passive_ks_takes_over_with_the_same_keys_and_rekeys_witho
   EXPECT_FALSE(k3.adopt_state(k2->export_state(), err));
   EXPECT_NE(err.find("RSA key"), std::string::npos);
 }
+
+// When every KS fails, the pause before the next round is retry_all (10 s) plus up to a
+// quarter more, different per GM address: GMs that lost their KS together spread out.
+TEST_F(gm_engine_test, backoff_after_every_ks_failed_is_spread_per_gm) {
+  std::vector<std::chrono::milliseconds> pauses;
+  for (const uint32_t addr : {0x0a000002u, 0x0a000005u, 0x0a000009u}) {
+    k1 = make_ks(ks1);
+    ks1_down = true;
+    cfg_tweak = [addr](gm_config& c) { c.local_address = addr; };
+    to_ks.clear();
+    start({ks1});
+    // Send times, in 100 ms steps, for 40 s.
+    std::vector<mono_time> sends;
+    std::size_t seen = 0;
+    for (int i = 0; i < 400; ++i) {
+      if (to_ks.size() > seen) sends.push_back(clock.mono());
+      seen = to_ks.size();
+      clock.advance(100ms);
+      engine->tick();
+    }
+    std::chrono::milliseconds longest{0};
+    for (std::size_t i = 1; i < sends.size(); ++i) {
+      longest = std::max(longest, std::chrono::duration_cast<std::chrono::milliseconds>(sends[i] - sends[i - 1]));
+    }
+    // The longest gap is the last attempt's timeout plus the pause.
+    EXPECT_GE(longest, 10s) << addr;
+    pauses.push_back(longest);
+  }
+  const auto [lo, hi] = std::minmax_element(pauses.begin(), pauses.end());
+  EXPECT_GT(*hi - *lo, 200ms);   // spread ...
+  EXPECT_LE(*hi - *lo, 2500ms);  // ... by at most a quarter of retry_all
+}
