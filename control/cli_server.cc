@@ -14,6 +14,8 @@
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
 
+#include "control/json_out.h"
+
 namespace gm::control {
 
 namespace {
@@ -30,7 +32,16 @@ std::string answer_line(const cli_server::handler& h, std::string_view line) {
   }
   if (line.find_first_not_of(" \t") == std::string_view::npos) return "";
   parse_result r = parse_command(line);
-  if (const auto* e = std::get_if<command_error>(&r)) return render_error(line, *e);
+  if (const auto* e = std::get_if<command_error>(&r)) {
+    if (!json) return render_error(line, *e);
+    // A script asked for JSON: the refusal is JSON too (gmctl still exits 3 on it).
+    json_out j;
+    j.begin_object()
+        .field("error", render_error(line, *e))
+        .field("column", static_cast<uint64_t>(e->column))
+        .end_object();
+    return j.str() + "\n";
+  }
   const command& c = std::get<command>(r);
   std::string text = h(c, json);
   // A regex over JSON text would only break the document; filters apply to text output.

@@ -73,9 +73,11 @@ reply ask(const std::string& path, const std::string& line) {
   return r;
 }
 
-// IOS marks a refused command with a line that starts with "% ".
+// IOS marks a refused command with a line that starts with "% "; in JSON mode the daemon
+// answers {"error": ...}.
 bool refused(const std::string& text) {
-  return text.starts_with("% ") || text.find("\n% ") != std::string::npos;
+  return text.starts_with("% ") || text.find("\n% ") != std::string::npos ||
+         text.starts_with("{\"error\":");
 }
 
 int run_one(const std::string& path, const char* daemon, bool json, const std::string& line) {

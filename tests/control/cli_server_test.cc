@@ -133,6 +133,10 @@ TEST(CliServer, JsonAndErrors) {
   EXPECT_EQ(ask(d / "gm.sock", "show crypto gdoo\n"),
             "show crypto gdoo\n            ^\n% Invalid input detected at '^' marker.\n");
   EXPECT_EQ(ask(d / "gm.sock", "show crypto\n"), "% Incomplete command.\n");
+  // Asked for JSON, a refusal is JSON too, with the IOS text and the column.
+  const YAML::Node e = YAML::Load(ask(d / "gm.sock", "json show crypto gdoo\n"));
+  EXPECT_NE(e["error"].as<std::string>().find("% Invalid input"), std::string::npos);
+  EXPECT_EQ(e["column"].as<uint64_t>(), 12u);
   EXPECT_EQ(ask(d / "gm.sock", "\n"), "");
   EXPECT_EQ(s.calls, 1);  // refused lines never reach the daemon
   EXPECT_EQ(ask(d / "gm.sock", std::string(max_command_line + 100, 'x') + "\n"),
@@ -256,6 +260,9 @@ TEST(Gmctl, RoundTrip) {
   r = sh(base + " show crypto gdoo");
   EXPECT_EQ(r.status, 3);
   EXPECT_NE(r.out.find("% Invalid input detected at '^' marker."), std::string::npos);
+  r = sh(base + " --json show crypto gdoo");
+  EXPECT_EQ(r.status, 3);
+  EXPECT_TRUE(YAML::Load(r.out)["error"].IsDefined());
   // The mini shell: one command per stdin line.
   r = sh("printf 'sh cry isa sa\\n\\nsh cry gd r s\\n' | " + base);
   EXPECT_EQ(r.status, 0);
