@@ -53,27 +53,48 @@ class crypto_ctx {
   /// One AES-GCM op (not auth_only) through ipsec-mb's direct GCM API rather than the job
   /// manager, and sets op.ok. GCM is not multi-buffer in the job manager either (a job is
   /// one call of the same routine), so the manager only adds its validation and job ring:
-  /// measured at 64 B that is as much again as the cipher. The ESP stages call this in a
-  /// pass of its own over a chunk they have prepared: its masked loads of nonce and AAD
-  /// stall on stores still in the store buffer.
+  /// measured at 64 B that is as much again as the cipher.
   void gcm(crypto_op& op) {
     const sa_keys& k = *op.keys;
-    const auto fn = op.dir == direction::encrypt ? (k.xf == transform_id::aes_gcm_256
-                                                        ? _mgr->gcm256_enc
-                                                        : _mgr->gcm128_enc)
-                                                 : (k.xf == transform_id::aes_gcm_256
-                                                        ? _mgr->gcm256_dec
-                                                        : _mgr->gcm128_dec);
-    uint8_t* data = op.buf + op.cipher_off;
     const uint32_t icv_len = info(k.xf).icv_len;
+    uint8_t* data = op.buf + op.cipher_off;
     if (op.dir == direction::encrypt) {
-      fn(&k.gcm, &_gcm_ctx, data, data, op.cipher_len, op.iv, op.aad, op.aad_len, op.icv, icv_len);
+      gcm_encrypt(gcm_fn(k.xf, op.dir), k, data, op.cipher_len, op.iv, op.aad, op.aad_len,
+                  op.icv, icv_len);
       op.ok = true;
       return;
     }
+    op.ok = gcm_decrypt(gcm_fn(k.xf, op.dir), k, data, op.cipher_len, op.iv, op.aad,
+                        op.aad_len, op.icv, icv_len);
+  }
+
+  /// The direct-API routine for an AES-GCM transform: the ESP stages look it up once per
+  /// SA and call gcm_encrypt()/gcm_decrypt() straight from their packet loops, without
+  /// filling a crypto_op per packet (13 stores, read back at once).
+  aes_gcm_enc_dec_t gcm_fn(transform_id xf, direction dir) const {
+    const bool k256 = xf == transform_id::aes_gcm_256;
+    if (dir == direction::encrypt) {
+      return k256 ? _mgr->gcm256_enc : _mgr->gcm128_enc;
+    }
+    return k256 ? _mgr->gcm256_dec : _mgr->gcm128_dec;
+  }
+
+  /// Encrypts `len` bytes at `data` in place and writes the `tag_len`-byte tag. `fn` from
+  /// gcm_fn(k.xf, direction::encrypt); `nonce` is 12 bytes.
+  void gcm_encrypt(aes_gcm_enc_dec_t fn, const sa_keys& k, uint8_t* data, uint32_t len,
+                   const uint8_t* nonce, const uint8_t* aad, uint32_t aad_len, uint8_t* tag,
+                   uint32_t tag_len) {
+    fn(&k.gcm, &_gcm_ctx, data, data, len, nonce, aad, aad_len, tag, tag_len);
+  }
+
+  /// Decrypts `len` bytes at `data` in place; true when the computed tag equals `tag`.
+  /// `fn` from gcm_fn(k.xf, direction::decrypt).
+  bool gcm_decrypt(aes_gcm_enc_dec_t fn, const sa_keys& k, uint8_t* data, uint32_t len,
+                   const uint8_t* nonce, const uint8_t* aad, uint32_t aad_len,
+                   const uint8_t* tag, uint32_t tag_len) {
     alignas(16) uint8_t computed[16];
-    fn(&k.gcm, &_gcm_ctx, data, data, op.cipher_len, op.iv, op.aad, op.aad_len, computed, icv_len);
-    op.ok = icv_equal(computed, op.icv, icv_len);
+    fn(&k.gcm, &_gcm_ctx, data, data, len, nonce, aad, aad_len, computed, tag_len);
+    return icv_equal(computed, tag, tag_len);
   }
 
   /// Constant time (no early exit), a word at a time: ICVs are 12 or 16 bytes.

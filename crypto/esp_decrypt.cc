@@ -30,14 +30,17 @@ inline void trim_one_seg(rte_mbuf* m, uint16_t len) {
 struct pending {
   rte_mbuf* m;
   const esp_sa* sa;
+  uint8_t* esp;
   uint32_t outer_ihl;
   uint32_t ct_len;
   uint8_t outer_ecn;
+  bool gcm;
 };
 
-// Outer checks and SPI lookup; on success fills `op`/`p` and returns drop_reason::count.
-drop_reason prepare(esp_lcore& lc, const sa_lookup& lookup, rte_mbuf* m, crypto_op& op,
-                    uint8_t* nonce, pending& p) {
+// Outer checks and SPI lookup; on success fills `p` (and for GCM the 12-byte nonce at
+// `nonce`) and returns drop_reason::count.
+drop_reason prepare(esp_lcore& lc, const sa_lookup& lookup, rte_mbuf* m, uint8_t* nonce,
+                    pending& p) {
   p.m = m;
   p.sa = nullptr;
   if (m->nb_segs != 1) [[unlikely]] {
@@ -87,30 +90,34 @@ drop_reason prepare(esp_lcore& lc, const sa_lookup& lookup, rte_mbuf* m, crypto_
   if ((ct_len & (t.block - 1u)) != 0) [[unlikely]] {
     return drop_reason::bad_length;
   }
+  p.esp = esp;
   p.outer_ihl = ihl;
   p.ct_len = ct_len;
   p.outer_ecn = ip->type_of_service & ecn_mask;
-
-  op.keys = &sa->keys;
-  op.buf = esp;
-  op.cipher_off = esp_hdr_len + t.iv_len;
-  op.cipher_len = ct_len;
-  op.auth_off = 0;
-  op.auth_len = esp_hdr_len + t.iv_len + ct_len;
-  op.aad = esp;
-  op.aad_len = esp_hdr_len;
-  if (t.cipher == IMB_CIPHER_GCM) {
+  p.gcm = t.cipher == IMB_CIPHER_GCM;
+  if (p.gcm) {
     std::memcpy(nonce, sa->keys.salt, 4);
     std::memcpy(nonce + 4, esp + esp_hdr_len, 8);
-    op.iv = nonce;
-  } else {
-    op.iv = esp + esp_hdr_len;
   }
-  op.icv = esp + esp_hdr_len + t.iv_len + ct_len;
+  return drop_reason::count;
+}
+
+// CBC/HMAC and 3DES go through the job manager, which takes a crypto_op.
+void fill_op(const pending& p, crypto_op& op) {
+  const transform_info& t = info(p.sa->keys.xf);
+  op.keys = &p.sa->keys;
+  op.buf = p.esp;
+  op.cipher_off = esp_hdr_len + t.iv_len;
+  op.cipher_len = p.ct_len;
+  op.auth_off = 0;
+  op.auth_len = esp_hdr_len + t.iv_len + p.ct_len;
+  op.aad = nullptr;
+  op.aad_len = 0;
+  op.iv = p.esp + esp_hdr_len;
+  op.icv = p.esp + esp_hdr_len + t.iv_len + p.ct_len;
   op.dir = direction::decrypt;
   op.auth_only = false;
   op.ok = false;
-  return drop_reason::count;
 }
 
 // After a verified decrypt: trailer, next header, TBAR metadata, inner header, ECN, strip.
@@ -181,7 +188,7 @@ uint16_t decrypt_chunk(esp_lcore& lc, const sa_lookup& lookup, rte_mbuf** pkts, 
   pending queued[max_burst];
   uint16_t nops = 0;
   uint16_t njobs = 0;  // the non-GCM ops, for the multi-buffer manager
-  bool gcm[max_burst];
+  bool ok[max_burst];
   // A few packets ahead: the outer and ESP headers, and the mbuf's second line (meta()).
   constexpr uint16_t prefetch_ahead = 4;
   for (uint16_t i = 0; i < n && i < prefetch_ahead; ++i) {
@@ -194,30 +201,43 @@ uint16_t decrypt_chunk(esp_lcore& lc, const sa_lookup& lookup, rte_mbuf** pkts, 
       rte_prefetch0(&pkts[i + prefetch_ahead]->cacheline1);
     }
     pending& p = queued[nops];
-    const drop_reason r = prepare(lc, lookup, pkts[i], s.ops[nops], s.nonce[nops], p);
+    const drop_reason r = prepare(lc, lookup, pkts[i], s.nonce[nops], p);
     if (r != drop_reason::count) [[unlikely]] {
       split.drop(pkts[i], r, p.sa != nullptr ? lc.sa[p.sa->slot] : lc.no_sa);
       continue;
     }
-    crypto_op& op = s.ops[nops];
-    gcm[nops] = info(op.keys->xf).cipher == IMB_CIPHER_GCM;
-    if (!gcm[nops]) {
-      s.job_ops[njobs++] = &op;
+    if (!p.gcm) {
+      fill_op(p, s.ops[nops]);
+      s.job_ops[njobs++] = &s.ops[nops];
     }
     ++nops;
   }
   // GCM in a second pass, once prepare()'s nonce stores have left the store buffer:
   // ipsec-mb's masked loads cannot forward from them (see esp_encrypt.cc's encrypt_chunk).
+  // No crypto_op: AAD (SPI || seq), payload and ICV follow from the ESP header's address.
+  crypto_ctx& cc = lc.crypto();
   for (uint16_t i = 0; i < nops; ++i) {
-    if (gcm[i]) {
-      lc.crypto().gcm(s.ops[i]);
+    const pending& p = queued[i];
+    if (p.gcm) {
+      const sa_keys& k = p.sa->keys;
+      const uint32_t icv_len = info(k.xf).icv_len;
+      uint8_t* payload = p.esp + esp_hdr_len + info(k.xf).iv_len;
+      ok[i] = cc.gcm_decrypt(cc.gcm_fn(k.xf, direction::decrypt), k, payload, p.ct_len,
+                             s.nonce[i], p.esp, esp_hdr_len, payload + p.ct_len, icv_len);
     }
   }
-  lc.crypto().process(s.job_ops, njobs);
+  if (njobs != 0) {
+    cc.process(s.job_ops, njobs);
+    for (uint16_t i = 0; i < nops; ++i) {
+      if (!queued[i].gcm) {
+        ok[i] = s.ops[i].ok;
+      }
+    }
+  }
   for (uint16_t i = 0; i < nops; ++i) {
     const pending& p = queued[i];
     sa_counters& c = lc.sa[p.sa->slot];
-    if (!s.ops[i].ok) [[unlikely]] {
+    if (!ok[i]) [[unlikely]] {
       split.drop(p.m, drop_reason::icv_mismatch, c);
       continue;
     }

@@ -100,8 +100,16 @@ struct chunk_state {
   uint8_t cbc_ivs[max_burst][16];
 };
 
-// Validates and prepares one packet; on success fills `op` and returns drop_reason::count.
-drop_reason prepare(esp_lcore& lc, const sa_consts& k, rte_mbuf* m, crypto_op& op,
+// What the cipher pass needs of a prepared packet: the ESP header's address and the
+// padded payload length (the ICV follows the payload).
+struct prepared {
+  uint8_t* esp;
+  uint32_t padded;
+};
+
+// Validates and prepares one packet (headers, IV, TBAR metadata, trailer; for GCM the
+// 12-byte nonce at `nonce`); on success fills `out` and returns drop_reason::count.
+drop_reason prepare(esp_lcore& lc, const sa_consts& k, rte_mbuf* m, prepared& prep,
                     uint8_t* nonce, uint64_t pt_ms, uint32_t& inner_len, chunk_state& st) {
   if (m->nb_segs != 1) [[unlikely]] {
     return drop_reason::chained_mbuf;
@@ -201,27 +209,31 @@ drop_reason prepare(esp_lcore& lc, const sa_consts& k, rte_mbuf* m, crypto_op& o
   trailer[l.pad] = static_cast<uint8_t>(l.pad);
   trailer[l.pad + 1] = k.tbar ? tbar::esp_next_header : ipproto_ipip;
 
-  op.keys = k.keys;
-  op.buf = esp_bytes;
-  op.cipher_off = esp_hdr_len + k.iv_len;
-  op.cipher_len = l.padded;
-  op.auth_off = 0;
-  op.auth_len = esp_hdr_len + k.iv_len + l.padded;
-  op.aad = esp_bytes;  // GCM AAD = SPI || Seq (RFC 4106)
-  op.aad_len = esp_hdr_len;
   if (k.gcm) {
     std::memcpy(nonce, k.salt, 4);
     std::memcpy(nonce + 4, iv, 8);
-    op.iv = nonce;
-  } else {
-    op.iv = esp_bytes + esp_hdr_len;
   }
-  op.icv = trailer + l.pad + 2;
+  prep.esp = esp_bytes;
+  prep.padded = l.padded;
+  meta(m)->sa_slot = k.slot;
+  return drop_reason::count;
+}
+
+// CBC/HMAC and 3DES go through the job manager, which takes a crypto_op.
+void fill_op(const sa_consts& k, const prepared& p, crypto_op& op) {
+  op.keys = k.keys;
+  op.buf = p.esp;
+  op.cipher_off = esp_hdr_len + k.iv_len;
+  op.cipher_len = p.padded;
+  op.auth_off = 0;
+  op.auth_len = esp_hdr_len + k.iv_len + p.padded;
+  op.aad = nullptr;
+  op.aad_len = 0;
+  op.iv = p.esp + esp_hdr_len;
+  op.icv = p.esp + esp_hdr_len + k.iv_len + p.padded;
   op.dir = direction::encrypt;
   op.auth_only = false;
   op.ok = false;
-  meta(m)->sa_slot = k.slot;
-  return drop_reason::count;
 }
 
 uint16_t encrypt_chunk(esp_lcore& lc, const esp_sa& sa, rte_mbuf** pkts, uint16_t n,
@@ -231,6 +243,7 @@ uint16_t encrypt_chunk(esp_lcore& lc, const esp_sa& sa, rte_mbuf** pkts, uint16_
   auto& s = lc.scratch;
   rte_mbuf* queued[max_burst];
   uint32_t inner_len[max_burst];
+  prepared prep[max_burst];
   uint16_t nops = 0;
   if (!lc.enabled[static_cast<std::size_t>(sa.keys.xf)]) [[unlikely]] {
     for (uint16_t i = 0; i < n; ++i) {
@@ -264,10 +277,13 @@ uint16_t encrypt_chunk(esp_lcore& lc, const esp_sa& sa, rte_mbuf** pkts, uint16_
     if (i + prefetch_ahead < n) {
       prefetch(pkts[i + prefetch_ahead]);
     }
-    const drop_reason r = prepare(lc, k, m, s.ops[nops], s.nonce[nops], pt_ms, inner_len[nops], st);
+    const drop_reason r = prepare(lc, k, m, prep[nops], s.nonce[nops], pt_ms, inner_len[nops], st);
     if (r != drop_reason::count) [[unlikely]] {
       split.drop(m, r, c);
       continue;
+    }
+    if (!k.gcm) {
+      fill_op(k, prep[nops], s.ops[nops]);
     }
     queued[nops++] = m;
   }
@@ -283,16 +299,23 @@ uint16_t encrypt_chunk(esp_lcore& lc, const esp_sa& sa, rte_mbuf** pkts, uint16_
     // L1. Called right after prepare() wrote them, the GCM call cost ~95 cycles at 64 B
     // against ~53 once those stores are a few packets old (perf/results/2026-11-25/
     // r3-micro.log); one wide store instead of several narrow ones only gets it to ~70.
-    // The chunk's packets (max_burst of them) are still in L1 for this pass.
+    // The chunk's packets (max_burst of them) are still in L1 for this pass. No crypto_op:
+    // the routine is looked up once, and AAD (SPI || seq, RFC 4106), payload and ICV
+    // follow from the ESP header's address.
+    crypto_ctx& cc = lc.crypto();
+    const aes_gcm_enc_dec_t fn = cc.gcm_fn(sa.keys.xf, direction::encrypt);
     for (uint16_t i = 0; i < nops; ++i) {
-      lc.crypto().gcm(s.ops[i]);
+      uint8_t* esp = prep[i].esp;
+      uint8_t* payload = esp + esp_hdr_len + k.iv_len;
+      cc.gcm_encrypt(fn, *k.keys, payload, prep[i].padded, s.nonce[i], esp, esp_hdr_len,
+                     payload + prep[i].padded, k.icv_len);
     }
   } else {
     lc.crypto().process(s.op_ptrs, nops);  // CBC/HMAC: the multi-buffer lanes pay off
   }
   uint64_t bytes = 0;
   for (uint16_t i = 0; i < nops; ++i) {
-    if (!s.ops[i].ok) [[unlikely]] {
+    if (!k.gcm && !s.ops[i].ok) [[unlikely]] {  // a GCM encrypt call cannot fail
       split.drop(queued[i], drop_reason::crypto_error, c);
       continue;
     }
