@@ -128,10 +128,11 @@ parse_result parse_show_gdoi(cursor& c) {
     return finish(c, cmd);
   }
   if (w == 1) {
-    GM_KEYWORD(k, c, "members", "rekey", "policy");
+    GM_KEYWORD(k, c, "members", "rekey", "policy", "coop");
     constexpr command_kind kinds[] = {command_kind::show_gdoi_ks_members,
                                       command_kind::show_gdoi_ks_rekey,
-                                      command_kind::show_gdoi_ks_policy};
+                                      command_kind::show_gdoi_ks_policy,
+                                      command_kind::show_gdoi_ks_coop};
     cmd.kind = kinds[k];
     return finish(c, cmd);
   }

@@ -21,6 +21,7 @@ namespace gm::control {
   X(show_gdoi_ks_members, "show crypto gdoi ks members")                    \
   X(show_gdoi_ks_rekey, "show crypto gdoi ks rekey")                        \
   X(show_gdoi_ks_policy, "show crypto gdoi ks policy")                      \
+  X(show_gdoi_ks_coop, "show crypto gdoi ks coop")                          \
   X(show_isakmp_sa, "show crypto isakmp sa")                                \
   X(show_ipsec_sa, "show crypto ipsec sa")                                  \
   X(show_event_trace, "show monitor event-trace gdoi <trace>")              \

@@ -83,6 +83,21 @@ struct ks_tek_policy {
   uint64_t replay_value_ms = 0;       ///< KS pseudotime
 };
 
+/// `show crypto gdoi ks coop`: this KS's part in sharing the group's keys with the other
+/// KSs (control/ks/ks_state_sync.h; a lab form of COOP through a state file).
+struct ks_coop_status {
+  bool enabled = false;               ///< redundancy.state_file is set
+  bool primary = true;                ///< active: publishes the keys and rekeys
+  std::string state_file;
+  uint32_t takeover_after_s = 0;
+  uint64_t version = 0;               ///< key-state version published (primary) or followed
+  uint64_t adoptions = 0;             ///< new versions taken from the file (as secondary)
+  uint64_t takeovers = 0;
+  std::string primary_since;          ///< IOS time of the takeover; empty: never took over
+  uint32_t peer_addr = 0;             ///< the writer of the file (secondary), 0 = none seen
+  int64_t peer_heartbeat_age_ms = -1; ///< age of its last heartbeat; -1 = none seen
+};
+
 /// One group the KS serves.
 struct ks_group_status {
   std::string name;
@@ -93,6 +108,7 @@ struct ks_group_status {
   std::vector<ks_tek_policy> teks;
   ks_rekey_status rekey;
   std::vector<ks_member_status> members;
+  ks_coop_status coop;
 };
 
 /// Everything the KS answers from.

@@ -102,6 +102,48 @@ std::string show_ks_rekey(const ks_status& s) {
   return o.str();
 }
 
+std::string show_ks_coop(const ks_status& s) {
+  std::ostringstream o;
+  for (const auto& g : s.groups) {
+    const ks_coop_status& c = g.coop;
+    if (!c.enabled) {
+      o << "% Key sharing is not configured for group " << g.name
+        << " (redundancy.state_file)\n";
+      continue;
+    }
+    const std::string role = c.primary ? "Primary" : "Secondary";
+    o << "Crypto Gdoi Group Name :" << g.name << "\n\n"
+      << "        Local Address: " << fmt::ipv4(g.server) << "\n"
+      << "        Local KS Role: " << role << " , Local KS Status: Alive\n"
+      << "        Key state file: " << c.state_file << "\n"                          // ours
+      << "        Key state version: " << c.version << "\n"                          // ours
+      << "        Takeover after (sec): " << c.takeover_after_s << "\n"              // ours
+      << "        Versions adopted: " << c.adoptions << ", takeovers: " << c.takeovers  // ours
+      << "\n";
+    if (!c.primary_since.empty()) {
+      o << "        Primary since: " << c.primary_since << "\n";  // ours
+    }
+    o << "\n        Peer Sessions:\n";
+    if (c.peer_addr == 0) {
+      o << "        (none followed: a primary only writes the key state)\n\n";
+      continue;
+    }
+    const bool alive = c.peer_heartbeat_age_ms >= 0 &&
+                       c.peer_heartbeat_age_ms <= int64_t{c.takeover_after_s} * 1000;
+    // The peer is the KS whose heartbeat we followed: the primary, or the former primary
+    // once we took over from it.
+    o << "        Session 1:\n"
+      << "        Peer Address: " << fmt::ipv4(c.peer_addr) << "\n"
+      << "        Peer KS Role: " << (c.primary ? "Former primary" : "Primary")
+      << " , Peer KS Status: " << (alive ? "Alive" : "Dead") << "\n"
+      << "        Last heartbeat (msec ago): "
+      << (c.peer_heartbeat_age_ms < 0 ? std::string("none")
+                                      : std::to_string(c.peer_heartbeat_age_ms))
+      << "\n\n";
+  }
+  return o.str();
+}
+
 std::string show_ks_policy(const ks_status& s) {
   std::ostringstream o;
   o << "Key Server Policy:\n";
@@ -174,6 +216,7 @@ std::string render_ks(const command& c, const ks_status& s, bool json) {
     case command_kind::show_gdoi_ks_members:
       return json ? show_ks_members_json(s) : show_ks_members(s);
     case command_kind::show_gdoi_ks_rekey: return json ? show_ks_rekey_json(s) : show_ks_rekey(s);
+    case command_kind::show_gdoi_ks_coop: return json ? show_ks_coop_json(s) : show_ks_coop(s);
     case command_kind::show_gdoi_ks_policy:
       return json ? show_ks_policy_json(s) : show_ks_policy(s);
     case command_kind::show_event_trace:

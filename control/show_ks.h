@@ -11,6 +11,8 @@ namespace gm::control {
 
 std::string show_ks_members(const ks_status& s);  ///< show crypto gdoi ks members
 std::string show_ks_rekey(const ks_status& s);    ///< show crypto gdoi ks rekey
+std::string show_ks_coop(const ks_status& s);     ///< show crypto gdoi ks coop
+std::string show_ks_coop_json(const ks_status& s);
 std::string show_ks_policy(const ks_status& s);   ///< show crypto gdoi ks policy
 
 std::string show_ks_members_json(const ks_status& s);

@@ -76,6 +76,23 @@ std::string show_ks_rekey_json(const ks_status& s) {
   });
 }
 
+std::string show_ks_coop_json(const ks_status& s) {
+  return per_group(s, [](json_out& j, const ks_group_status& g) {
+    const ks_coop_status& c = g.coop;
+    j.field("server", fmt::ipv4(g.server))
+        .field("enabled", c.enabled)
+        .field("role", c.primary ? "primary" : "secondary")
+        .field("state_file", c.state_file)
+        .field("takeover_after_s", c.takeover_after_s)
+        .field("version", c.version)
+        .field("adoptions", c.adoptions)
+        .field("takeovers", c.takeovers)
+        .field("primary_since", c.primary_since)
+        .field("peer", c.peer_addr == 0 ? std::string() : fmt::ipv4(c.peer_addr))
+        .field("peer_heartbeat_age_ms", c.peer_heartbeat_age_ms);
+  });
+}
+
 std::string show_ks_policy_json(const ks_status& s) {
   return per_group(s, [](json_out& j, const ks_group_status& g) {
     j.field("server", fmt::ipv4(g.server)).field("seq", g.rekey.seq);

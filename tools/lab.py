@@ -180,7 +180,7 @@ GM_SHOWS = [["show", "crypto", "gdoi"], ["show", "crypto", "gdoi", "gm"],
             ["show", "crypto", "ipsec", "sa"],
             ["show", "monitor", "event-trace", "gdoi", "all"]]
 KS_SHOWS = [["show", "crypto", "gdoi", "ks", "members"], ["show", "crypto", "gdoi", "ks", "rekey"],
-            ["show", "crypto", "gdoi", "ks", "policy"]]
+            ["show", "crypto", "gdoi", "ks", "policy"], ["show", "crypto", "gdoi", "ks", "coop"]]
 
 
 def every_show(lab, bindir, workdir):
@@ -286,6 +286,10 @@ def ks_failover(lab, bindir, workdir):
         return False
     expect(log_has("ks2", "passive until its heartbeat stops", 10),
            "the second KS took the group's keys and is passive")
+    time.sleep(1.5)  # one follow tick: it has read the first KS's heartbeat
+    rc, out = gmctl(lab, bindir, workdir, "ks2", "show", "crypto", "gdoi", "ks", "coop")
+    expect(rc == 0 and "Local KS Role: Secondary" in out and "Peer KS Status: Alive" in out,
+           "show crypto gdoi ks coop: secondary, the first KS alive")
     took = []
 
     def fail_over():
@@ -304,6 +308,9 @@ def ks_failover(lab, bindir, workdir):
     expect(rc == 0 and CTL["ks2"] in out, "gA took the second KS's rekey without registering again")
     rc, out = gmctl(lab, bindir, workdir, "ks2", "show", "crypto", "gdoi", "ks", "members")
     expect(rc == 0 and CTL["gA"] in out and CTL["gB"] in out, "the second KS has both GMs as members")
+    rc, out = gmctl(lab, bindir, workdir, "ks2", "show", "crypto", "gdoi", "ks", "coop")
+    expect(rc == 0 and "Local KS Role: Primary" in out and "takeovers: 1" in out,
+           "show crypto gdoi ks coop: the second KS is primary now")
 
 
 def run(lab, workdir, keep, bindir, transport="unicast"):

@@ -226,10 +226,15 @@ class ks_daemon {
     auto st = read_state_file(r.state_file, err);
     const uint64_t now = mono_ms();
     const bool fresh = st && now <= st->heartbeat_mono_ms + uint64_t{r.takeover_after_s} * 1000;
+    if (st) {
+      _coop.peer_addr = st->writer_addr;
+      _peer_heartbeat_ms = st->heartbeat_mono_ms;
+    }
     if (fresh) {
       if (st->version != _adopted_version) {
         if (_ks.adopt_state(*st, err)) {
           _adopted_version = st->version;
+          ++_coop.adoptions;
         } else {
           _log.emit<log_msg::coop_config_mismatch>(_owned->group_name, err);
         }
@@ -242,6 +247,8 @@ class ks_daemon {
     _log.emit<log_msg::coop_ks_unreach>(ipv4_addr{gone}, _owned->group_name,
                                         st ? "heartbeat stopped" : err);
     _ks.set_active(true);
+    ++_coop.takeovers;
+    _coop.primary_since = ios_timestamp(std::chrono::system_clock::now());
     _log.emit<log_msg::coop_ks_trans_to_pri>(ipv4_addr{_owned->listen}, _owned->group_name);
     publish();
     arm_timer();  // rekey deadlines are ours now
@@ -336,8 +343,21 @@ class ks_daemon {
       case command_kind::debug_condition_peer:
       case command_kind::undebug_all:
         return operator_reply(_log.debug_config().apply(debug_line(c)));
-      default:
-        return render_ks(c, _ks.status(), json);
+      default: {
+        ks_status st = _ks.status();
+        for (ks_group_status& g : st.groups) {
+          g.coop = _coop;
+          g.coop.enabled = !_owned->redundancy.state_file.empty();
+          g.coop.primary = _ks.active();
+          g.coop.state_file = _owned->redundancy.state_file;
+          g.coop.takeover_after_s = _owned->redundancy.takeover_after_s;
+          g.coop.version = _ks.state_version();
+          if (g.coop.peer_addr != 0) {
+            g.coop.peer_heartbeat_age_ms = static_cast<int64_t>(mono_ms() - _peer_heartbeat_ms);
+          }
+        }
+        return render_ks(c, st, json);
+      }
     }
   }
 
@@ -352,6 +372,8 @@ class ks_daemon {
   asio::signal_set _signals;
   uint64_t _published_version = 0;
   uint64_t _adopted_version = 0;
+  uint64_t _peer_heartbeat_ms = 0;
+  ks_coop_status _coop;  ///< counters and the peer seen; role and version come from _ks
   std::unique_ptr<cli_server> _cli;
   std::array<uint8_t, 65536> _buf{};
   udp::endpoint _from;

@@ -137,6 +137,15 @@ TEST(ShowJson, Ks) {
   EXPECT_EQ(r["teks"][0]["remaining_s"].as<uint32_t>(), 405u);
   const YAML::Node p = parse(show_ks_policy_json(s))["groups"][0];
   EXPECT_EQ(p["kek"]["spi"].as<std::string>(), "18864836ba888bcd1126671eeafeb4c7");
+  ks_status cs = s;
+  cs.groups[0].coop.enabled = true;
+  cs.groups[0].coop.primary = false;
+  cs.groups[0].coop.peer_addr = 0x0a630001;
+  cs.groups[0].coop.peer_heartbeat_age_ms = 350;
+  const YAML::Node c = parse(show_ks_coop_json(cs))["groups"][0];
+  EXPECT_EQ(c["role"].as<std::string>(), "secondary");
+  EXPECT_EQ(c["peer"].as<std::string>(), "10.99.0.1");
+  EXPECT_EQ(c["peer_heartbeat_age_ms"].as<int64_t>(), 350);
   EXPECT_EQ(p["kek"]["sig_key_name"].as<std::string>(), "key1");
   EXPECT_EQ(p["teks"][0]["access_list"].as<std::string>(), "ENCPOL");
   EXPECT_EQ(p["teks"][0]["replay_value_ms"].as<uint64_t>(), 442843290u);

@@ -287,6 +287,39 @@ TEST(ShowKs, RekeyFollowsSeedLayout) {
                       "Remaining lifetime (sec) : 405"});
 }
 
+TEST(ShowKs, CoopShowsRoleAndPeer) {
+  ks_status s = test::seed_ks();
+  EXPECT_NE(show_ks_coop(s).find("% Key sharing is not configured for group G1"),
+            std::string::npos);
+  ks_coop_status& c = s.groups[0].coop;
+  c.enabled = true;
+  c.primary = false;
+  c.state_file = "/run/gm/ks-state";
+  c.takeover_after_s = 3;
+  c.version = 42;
+  c.peer_addr = 0x0a630001;
+  c.peer_heartbeat_age_ms = 350;
+  std::string t = show_ks_coop(s);
+  EXPECT_NE(t.find("Crypto Gdoi Group Name :G1"), std::string::npos) << t;
+  EXPECT_NE(t.find("Local KS Role: Secondary , Local KS Status: Alive"), std::string::npos) << t;
+  EXPECT_NE(t.find("Key state version: 42"), std::string::npos) << t;
+  EXPECT_NE(t.find("Peer Address: 10.99.0.1"), std::string::npos) << t;
+  EXPECT_NE(t.find("Peer KS Role: Primary , Peer KS Status: Alive"), std::string::npos) << t;
+  c.peer_heartbeat_age_ms = 5000;  // older than takeover_after
+  EXPECT_NE(show_ks_coop(s).find("Peer KS Status: Dead"), std::string::npos);
+  c.primary = true;  // took over from it
+  EXPECT_NE(show_ks_coop(s).find("Peer KS Role: Former primary , Peer KS Status: Dead"),
+            std::string::npos);
+  c.primary = true;
+  c.peer_addr = 0;
+  t = show_ks_coop(s);
+  EXPECT_NE(t.find("Local KS Role: Primary"), std::string::npos) << t;
+  EXPECT_NE(t.find("none followed"), std::string::npos) << t;
+  const command cmd = std::get<command>(parse_command("sh cry gd ks coop"));
+  EXPECT_EQ(cmd.kind, command_kind::show_gdoi_ks_coop);
+  EXPECT_EQ(render_ks(cmd, s, false), t);
+}
+
 TEST(ShowKs, PolicyFollowsSeedLayout) {
   // The seed's "For group G1 (handle: 2147483650) ..." lines name IOS-internal handles we
   // do not have; everything after them is compared.
