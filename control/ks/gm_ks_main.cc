@@ -192,9 +192,21 @@ class ks_daemon {
   void publish() {
     std::string err;
     if (!write_state_file(_owned->redundancy.state_file, _ks.export_state(), err)) {
+      // A passive KS will take over once the heartbeat is stale, and two KSs would then
+      // rekey the group: say so where the operator looks, once per failing streak.
+      if (!_publish_failing) {
+        std::fprintf(stderr,
+                     "gm-ks: key state not written (%s): a passive KS will take over in %u s\n",
+                     err.c_str(), _owned->redundancy.takeover_after_s);
+      }
+      _publish_failing = true;
       _log.debug(debug_role::ks, debug_category::infrastructure, debug_level::error,
                  std::nullopt, "key state not written: {}", err);
       return;
+    }
+    if (_publish_failing) {
+      std::fprintf(stderr, "gm-ks: key state written again\n");
+      _publish_failing = false;
     }
     _published_version = _ks.state_version();
   }
@@ -373,6 +385,7 @@ class ks_daemon {
   uint64_t _published_version = 0;
   uint64_t _adopted_version = 0;
   uint64_t _peer_heartbeat_ms = 0;
+  bool _publish_failing = false;
   ks_coop_status _coop;  ///< counters and the peer seen; role and version come from _ks
   std::unique_ptr<cli_server> _cli;
   std::array<uint8_t, 65536> _buf{};
