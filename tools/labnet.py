@@ -151,9 +151,13 @@ class Lab:
         """gm-ks's YAML for KS `name` ('ks' or 'ks2', listening on CTL[name]); `more_aces`:
         ACE lines appended to the lab ACL (a policy change for `reload`). Returns the path."""
         psk = os.path.join(workdir, "psk")
-        with open(psk, "w") as f:
-            f.write("getvpn-lab-secret\n")
-        os.chmod(psk, 0o600)
+        if not os.path.exists(psk):
+            # Written once, whole: a KS re-reading its config (reload) must never see it
+            # truncated while another config is being written.
+            with open(psk + ".new", "w") as f:
+                f.write("getvpn-lab-secret\n")
+            os.chmod(psk + ".new", 0o600)
+            os.replace(psk + ".new", psk)
         cfg = os.path.join(workdir, name + ".yaml")
         # Multicast: the GAP activation delay is half of before_expiry (4 s here).
         mcast = (", address: 239.192.1.190, before_expiry: 8" if transport == "multicast" else

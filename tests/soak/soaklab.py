@@ -131,7 +131,10 @@ class SoakLab:
         except Exception as e:  # noqa: BLE001
             say("   teardown: %s" % e)
         self.lab.teardown()
-        subprocess.run(["rm", "-rf", self.workdir])
+        if os.environ.get("GM_SOAK_KEEP"):
+            say("   logs and configs kept in %s (GM_SOAK_KEEP)" % self.workdir)
+        else:
+            subprocess.run(["rm", "-rf", self.workdir])
         logs.update(self.saved_logs)
         return logs, outs
 
@@ -186,11 +189,23 @@ class SoakLab:
         self.policy_variant ^= 1
         more = ("  - permit ip 10.30.0.0 0.0.255.255 10.31.0.0 0.0.255.255\n"
                 if self.policy_variant else "")
+        def reloads(name):
+            with open(self.lab.procs[name][1]) as f:
+                text = f.read()
+            return text.count("gm-ks: reloaded "), text.count("reload refused")
         for name in ("ks", "ks2"):
             if name in self.lab.procs:
+                before = reloads(name)
                 self.lab.write_ks_config(self.workdir, name, tek_lifetime=self.tek_lifetime,
                                          state_file=self.state_file, more_aces=more)
                 self.lab.procs[name][0].send_signal(signal.SIGHUP)
+                end = time.time() + 5
+                while time.time() < end and reloads(name) == before:
+                    time.sleep(0.02)
+                after = reloads(name)
+                expect(after[0] == before[0] + 1 and after[1] == before[1],
+                       "%s re-read its config (reloads %d -> %d, refusals %d -> %d)" % (
+                           name, before[0], after[0], before[1], after[1]))
         return 3 + EXTRA_ACE_COUNT + self.policy_variant
 
     def failover(self, timeout=15):
