@@ -46,8 +46,9 @@ class crypto_ctx {
   crypto_ctx& operator=(const crypto_ctx&) = delete;
 
   /// Runs `n` operations and sets each op's `ok`. Returns how many succeeded. AES-GCM ops
-  /// go through gcm() one by one; the rest through the multi-buffer manager (submit all,
-  /// then flush).
+  /// go through gcm() one by one; a run of AES-CBC + HMAC ops of one transform and
+  /// direction through ipsec-mb's cipher and hash burst calls; the rest through the
+  /// multi-buffer job manager (submit all, then flush).
   uint16_t process(crypto_op* const* ops, uint16_t n);
 
   /// One AES-GCM op (not auth_only) through ipsec-mb's direct GCM API rather than the job
@@ -105,6 +106,8 @@ class crypto_ctx {
 
  private:
   crypto_ctx(IMB_MGR* mgr, arch a) : _mgr(mgr), _arch(a) {}
+  bool burst_eligible(crypto_op* const* ops, uint16_t n) const;
+  uint16_t process_burst(crypto_op* const* ops, uint16_t n);
   // The computed ICV of a decrypt job lands here first, then is compared with the packet's.
   struct alignas(32) icv_scratch {
     uint8_t bytes[32];
@@ -112,7 +115,9 @@ class crypto_ctx {
   IMB_MGR* _mgr;
   arch _arch;
   icv_scratch _scratch[IMB_MAX_JOBS];
-  gcm_context_data _gcm_ctx;  // the direct GCM API's per-call state; nothing kept across calls
+  gcm_context_data _gcm_ctx;
+  // process_burst()'s jobs: the burst calls take an array of jobs, not the manager's ring.
+  IMB_JOB _burst_jobs[IMB_MAX_BURST_SIZE];  // the direct GCM API's per-call state; nothing kept across calls
 };
 
 }  // namespace gm::crypto
