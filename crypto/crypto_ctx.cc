@@ -237,6 +237,41 @@ uint16_t crypto_ctx::process_burst(crypto_op* const* ops, uint16_t n) {
   return good;
 }
 
+void crypto_ctx::esp_cbc_hmac_encrypt(const sa_keys& k, const esp_span* pkts, uint16_t n) {
+  const transform_info& t = info(k.xf);
+  const auto key_size = static_cast<IMB_KEY_SIZE_BYTES>(t.key_len);
+  constexpr uint32_t esp_hdr = 8;  // SPI, sequence number
+  const uint32_t ct_off = esp_hdr + t.iv_len;
+  for (uint16_t base = 0; base < n; base += IMB_MAX_BURST_SIZE) {
+    const uint16_t cnt = n - base < IMB_MAX_BURST_SIZE ? n - base : IMB_MAX_BURST_SIZE;
+    for (uint16_t i = 0; i < cnt; ++i) {
+      const esp_span& p = pkts[base + i];
+      IMB_JOB& j = _burst_jobs[i];
+      j.cipher_mode = t.cipher;
+      j.cipher_direction = IMB_DIR_ENCRYPT;
+      j.chain_order = IMB_ORDER_CIPHER_HASH;
+      j.hash_alg = t.hash;
+      j.src = p.esp;
+      j.dst = p.esp + ct_off;
+      j.cipher_start_src_offset_in_bytes = ct_off;
+      j.msg_len_to_cipher_in_bytes = p.len;
+      j.hash_start_src_offset_in_bytes = 0;
+      j.msg_len_to_hash_in_bytes = ct_off + p.len;
+      j.iv = p.esp + esp_hdr;
+      j.iv_len_in_bytes = t.iv_len;
+      j.enc_keys = k.enc_keys;
+      j.dec_keys = k.dec_keys;
+      j.key_len_in_bytes = t.key_len;
+      j.auth_tag_output = p.esp + ct_off + p.len;
+      j.auth_tag_output_len_in_bytes = t.icv_len;
+      j.u.HMAC._hashed_auth_key_xor_ipad = k.ipad;
+      j.u.HMAC._hashed_auth_key_xor_opad = k.opad;
+    }
+    IMB_SUBMIT_CIPHER_BURST_NOCHECK(_mgr, _burst_jobs, cnt, t.cipher, IMB_DIR_ENCRYPT, key_size);
+    IMB_SUBMIT_HASH_BURST_NOCHECK(_mgr, _burst_jobs, cnt, t.hash);
+  }
+}
+
 uint16_t crypto_ctx::process(crypto_op* const* ops, uint16_t n) {
   if (n != 0 && burst_eligible(ops, n)) {
     return process_burst(ops, n);

@@ -32,6 +32,13 @@ struct crypto_op {
   bool ok;         ///< result: job completed and (decrypt) the ICV matched
 };
 
+/// An ESP packet for the crypto_op-free paths: the ESP header's address and the length of
+/// the encrypted payload (padded to the block); the IV follows the header, the ICV the payload.
+struct esp_span {
+  uint8_t* esp;
+  uint32_t len;
+};
+
 enum class arch : uint8_t { sse, avx, avx2, avx512 };
 
 std::string_view arch_name(arch a);
@@ -97,6 +104,19 @@ class crypto_ctx {
     fn(&k.gcm, &_gcm_ctx, data, data, len, nonce, aad, aad_len, computed, tag_len);
     return icv_equal(computed, tag, tag_len);
   }
+
+  /// True for the transforms esp_cbc_hmac_encrypt() takes (AES-CBC with HMAC-SHA1/-SHA256).
+  static bool cbc_hmac_burst(transform_id xf) {
+    const transform_info& t = info(xf);
+    return t.cipher == IMB_CIPHER_CBC &&
+           (t.hash == IMB_AUTH_HMAC_SHA_1 || t.hash == IMB_AUTH_HMAC_SHA_256);
+  }
+
+  /// Encrypts and authenticates `n` ESP packets of one SA (cbc_hmac_burst(k.xf)) through
+  /// the cipher and hash burst calls, filling the jobs straight from `pkts`: the encrypt
+  /// stage's equivalent of process() without a crypto_op per packet. Each len is a nonzero
+  /// multiple of the block (the ESP stage pads to it). Cannot fail.
+  void esp_cbc_hmac_encrypt(const sa_keys& k, const esp_span* pkts, uint16_t n);
 
   /// Constant time (no early exit), a word at a time: ICVs are 12 or 16 bytes.
   static bool icv_equal(const uint8_t* a, const uint8_t* b, uint32_t n);

@@ -102,10 +102,7 @@ struct chunk_state {
 
 // What the cipher pass needs of a prepared packet: the ESP header's address and the
 // padded payload length (the ICV follows the payload).
-struct prepared {
-  uint8_t* esp;
-  uint32_t padded;
-};
+using prepared = esp_span;
 
 // Validates and prepares one packet (headers, IV, TBAR metadata, trailer; for GCM the
 // 12-byte nonce at `nonce`); on success fills `out` and returns drop_reason::count.
@@ -214,7 +211,7 @@ drop_reason prepare(esp_lcore& lc, const sa_consts& k, rte_mbuf* m, prepared& pr
     std::memcpy(nonce + 4, iv, 8);
   }
   prep.esp = esp_bytes;
-  prep.padded = l.padded;
+  prep.len = l.padded;
   meta(m)->sa_slot = k.slot;
   return drop_reason::count;
 }
@@ -224,13 +221,13 @@ void fill_op(const sa_consts& k, const prepared& p, crypto_op& op) {
   op.keys = k.keys;
   op.buf = p.esp;
   op.cipher_off = esp_hdr_len + k.iv_len;
-  op.cipher_len = p.padded;
+  op.cipher_len = p.len;
   op.auth_off = 0;
-  op.auth_len = esp_hdr_len + k.iv_len + p.padded;
+  op.auth_len = esp_hdr_len + k.iv_len + p.len;
   op.aad = nullptr;
   op.aad_len = 0;
   op.iv = p.esp + esp_hdr_len;
-  op.icv = p.esp + esp_hdr_len + k.iv_len + p.padded;
+  op.icv = p.esp + esp_hdr_len + k.iv_len + p.len;
   op.dir = direction::encrypt;
   op.auth_only = false;
   op.ok = false;
@@ -269,6 +266,8 @@ uint16_t encrypt_chunk(esp_lcore& lc, const esp_sa& sa, rte_mbuf** pkts, uint16_
   st.ip_id = lc.next_ip_id;
   st.seq = lc.seq_out[sa.slot];
   const bool cbc_iv = !k.gcm && k.iv_len != 0;
+  // AES-CBC + HMAC: jobs filled straight from prep[] by the crypto context, no crypto_op.
+  const bool cbc_burst = crypto_ctx::cbc_hmac_burst(sa.keys.xf);
   if (cbc_iv) {
     lc.peek_cbc_ivs(st.cbc_ivs, n);
   }
@@ -282,7 +281,7 @@ uint16_t encrypt_chunk(esp_lcore& lc, const esp_sa& sa, rte_mbuf** pkts, uint16_
       split.drop(m, r, c);
       continue;
     }
-    if (!k.gcm) {
+    if (!k.gcm && !cbc_burst) {
       fill_op(k, prep[nops], s.ops[nops]);
     }
     queued[nops++] = m;
@@ -307,15 +306,18 @@ uint16_t encrypt_chunk(esp_lcore& lc, const esp_sa& sa, rte_mbuf** pkts, uint16_
     for (uint16_t i = 0; i < nops; ++i) {
       uint8_t* esp = prep[i].esp;
       uint8_t* payload = esp + esp_hdr_len + k.iv_len;
-      cc.gcm_encrypt(fn, *k.keys, payload, prep[i].padded, s.nonce[i], esp, esp_hdr_len,
-                     payload + prep[i].padded, k.icv_len);
+      cc.gcm_encrypt(fn, *k.keys, payload, prep[i].len, s.nonce[i], esp, esp_hdr_len,
+                     payload + prep[i].len, k.icv_len);
     }
+  } else if (cbc_burst) {
+    lc.crypto().esp_cbc_hmac_encrypt(*k.keys, prep, nops);
   } else {
-    lc.crypto().process(s.op_ptrs, nops);  // CBC/HMAC: the multi-buffer lanes pay off
+    lc.crypto().process(s.op_ptrs, nops);  // 3DES, NULL: the job manager's lanes
   }
+  const bool via_ops = !k.gcm && !cbc_burst;
   uint64_t bytes = 0;
   for (uint16_t i = 0; i < nops; ++i) {
-    if (!k.gcm && !s.ops[i].ok) [[unlikely]] {  // a GCM encrypt call cannot fail
+    if (via_ops && !s.ops[i].ok) [[unlikely]] {  // GCM and CBC-HMAC bursts cannot fail
       split.drop(queued[i], drop_reason::crypto_error, c);
       continue;
     }
