@@ -32,6 +32,26 @@ struct crypto_op {
   bool ok;         ///< result: job completed and (decrypt) the ICV matched
 };
 
+/// The job-manager op of one ESP packet (CBC/HMAC, 3DES, NULL): the buffer starts at the
+/// ESP header, the IV follows it, `ct_len` bytes of (padded) payload are ciphered, header +
+/// IV + payload are authenticated, and the ICV follows the payload.
+inline void esp_job_op(const sa_keys* keys, uint8_t* esp, uint32_t hdr_len, uint32_t iv_len,
+                       uint32_t ct_len, direction dir, crypto_op& op) {
+  op.keys = keys;
+  op.buf = esp;
+  op.cipher_off = hdr_len + iv_len;
+  op.cipher_len = ct_len;
+  op.auth_off = 0;
+  op.auth_len = hdr_len + iv_len + ct_len;
+  op.aad = nullptr;
+  op.aad_len = 0;
+  op.iv = esp + hdr_len;
+  op.icv = esp + hdr_len + iv_len + ct_len;
+  op.dir = dir;
+  op.auth_only = false;
+  op.ok = false;
+}
+
 /// An ESP packet for the crypto_op-free paths: the ESP header's address and the length of
 /// the encrypted payload (padded to the block); the IV follows the header, the ICV the payload.
 struct esp_span {

@@ -104,20 +104,8 @@ drop_reason prepare(esp_lcore& lc, const sa_lookup& lookup, rte_mbuf* m, uint8_t
 
 // CBC/HMAC and 3DES go through the job manager, which takes a crypto_op.
 void fill_op(const pending& p, crypto_op& op) {
-  const transform_info& t = info(p.sa->keys.xf);
-  op.keys = &p.sa->keys;
-  op.buf = p.esp;
-  op.cipher_off = esp_hdr_len + t.iv_len;
-  op.cipher_len = p.ct_len;
-  op.auth_off = 0;
-  op.auth_len = esp_hdr_len + t.iv_len + p.ct_len;
-  op.aad = nullptr;
-  op.aad_len = 0;
-  op.iv = p.esp + esp_hdr_len;
-  op.icv = p.esp + esp_hdr_len + t.iv_len + p.ct_len;
-  op.dir = direction::decrypt;
-  op.auth_only = false;
-  op.ok = false;
+  esp_job_op(&p.sa->keys, p.esp, esp_hdr_len, info(p.sa->keys.xf).iv_len, p.ct_len,
+             direction::decrypt, op);
 }
 
 // After a verified decrypt: trailer, next header, TBAR metadata, inner header, ECN, strip.

@@ -218,19 +218,7 @@ drop_reason prepare(esp_lcore& lc, const sa_consts& k, rte_mbuf* m, prepared& pr
 
 // CBC/HMAC and 3DES go through the job manager, which takes a crypto_op.
 void fill_op(const sa_consts& k, const prepared& p, crypto_op& op) {
-  op.keys = k.keys;
-  op.buf = p.esp;
-  op.cipher_off = esp_hdr_len + k.iv_len;
-  op.cipher_len = p.len;
-  op.auth_off = 0;
-  op.auth_len = esp_hdr_len + k.iv_len + p.len;
-  op.aad = nullptr;
-  op.aad_len = 0;
-  op.iv = p.esp + esp_hdr_len;
-  op.icv = p.esp + esp_hdr_len + k.iv_len + p.len;
-  op.dir = direction::encrypt;
-  op.auth_only = false;
-  op.ok = false;
+  esp_job_op(k.keys, p.esp, esp_hdr_len, k.iv_len, p.len, direction::encrypt, op);
 }
 
 uint16_t encrypt_chunk(esp_lcore& lc, const esp_sa& sa, rte_mbuf** pkts, uint16_t n,
