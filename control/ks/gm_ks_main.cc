@@ -183,12 +183,6 @@ class ks_daemon {
 
   // ---- key-state sharing (ks_state_sync.h) -------------------------------------------------
 
-  uint64_t mono_ms() const {
-    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                     std::chrono::steady_clock::now().time_since_epoch())
-                                     .count());
-  }
-
   void publish() {
     std::string err;
     if (!write_state_file(_owned->redundancy.state_file, _ks.export_state(), err)) {
@@ -236,8 +230,7 @@ class ks_daemon {
     const redundancy_config& r = _owned->redundancy;
     std::string err;
     auto st = read_state_file(r.state_file, err);
-    const uint64_t now = mono_ms();
-    const bool fresh = st && now <= st->heartbeat_mono_ms + uint64_t{r.takeover_after_s} * 1000;
+    const bool fresh = st && heartbeat_fresh(*st, r.takeover_after_s, mono_now_ms());
     if (st) {
       _coop.peer_addr = st->writer_addr;
       _peer_heartbeat_ms = st->heartbeat_mono_ms;
@@ -365,7 +358,7 @@ class ks_daemon {
           g.coop.takeover_after_s = _owned->redundancy.takeover_after_s;
           g.coop.version = _ks.state_version();
           if (g.coop.peer_addr != 0) {
-            g.coop.peer_heartbeat_age_ms = static_cast<int64_t>(mono_ms() - _peer_heartbeat_ms);
+            g.coop.peer_heartbeat_age_ms = static_cast<int64_t>(mono_now_ms() - _peer_heartbeat_ms);
           }
         }
         return render_ks(c, st, json);
@@ -407,12 +400,7 @@ std::string start_redundancy(const ks_config& c, key_server& ks, gm_log& log) {
     }
     return err;
   }
-  const uint64_t now = static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::chrono::steady_clock::now().time_since_epoch())
-          .count());
-  const bool fresh =
-      now <= st->heartbeat_mono_ms + uint64_t{c.redundancy.takeover_after_s} * 1000;
+  const bool fresh = heartbeat_fresh(*st, c.redundancy.takeover_after_s, mono_now_ms());
   if (!ks.adopt_state(*st, err)) {
     log.emit<log_msg::coop_config_mismatch>(c.group_name, err);
     if (fresh) {

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <cstring>
 
 namespace gm::control::ks {
@@ -65,6 +66,16 @@ std::vector<std::string_view> words(std::string_view line) {
 }
 
 }  // namespace
+
+uint64_t mono_now_ms() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
+
+bool heartbeat_fresh(const ks_shared_state& s, uint32_t takeover_after_s, uint64_t now_ms) {
+  return now_ms <= s.heartbeat_mono_ms + uint64_t{takeover_after_s} * 1000;
+}
 
 std::string format_state(const ks_shared_state& s) {
   // Built in one buffer reserved up front: a reallocation would leave a copy of the keys

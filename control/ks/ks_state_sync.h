@@ -64,6 +64,11 @@ struct ks_shared_state {
   std::vector<synced_member> members;
 };
 
+/// CLOCK_MONOTONIC in ms: the heartbeat's clock (one host, every process the same).
+uint64_t mono_now_ms();
+/// Whether `s`'s writer was alive `takeover_after_s` ago or later, seen at `now_ms`.
+bool heartbeat_fresh(const ks_shared_state& s, uint32_t takeover_after_s, uint64_t now_ms);
+
 /// The file's text (hex keys). The caller wipes it (it holds keys): see write_state_file.
 std::string format_state(const ks_shared_state& s);
 /// Parses format_state's text; nullopt with `error` naming the line when it does not fit.
