@@ -275,16 +275,7 @@ def ks_failover(lab, bindir, workdir):
     state = os.path.join(workdir, "ks-state")
     lab.start_ks(bindir, workdir, name="ks2", state_file=state)
     lab.write_ks_config(workdir, "ks2", state_file=state, more_aces=NEW_ACE)
-
-    def log_has(name, text, timeout):
-        end = time.time() + timeout
-        while time.time() < end:
-            with open(lab.procs[name][1]) as f:
-                if text in f.read():
-                    return True
-            time.sleep(0.1)
-        return False
-    expect(log_has("ks2", "passive until its heartbeat stops", 10),
+    expect(lab.wait_log("ks2", "passive until its heartbeat stops", 10),
            "the second KS took the group's keys and is passive")
     time.sleep(1.5)  # one follow tick: it has read the first KS's heartbeat
     rc, out = gmctl(lab, bindir, workdir, "ks2", "show", "crypto", "gdoi", "ks", "coop")
@@ -297,7 +288,7 @@ def ks_failover(lab, bindir, workdir):
         p.kill()
         p.wait(timeout=10)
         t = time.time()
-        took.append(log_has("ks2", "COOP_KS_TRANS_TO_PRI", 15))
+        took.append(lab.wait_log("ks2", "COOP_KS_TRANS_TO_PRI", 15))
         print("   second KS took over after %.1f s" % (time.time() - t))
         gmctl(lab, bindir, workdir, "ks2", "rekey")
         time.sleep(1)

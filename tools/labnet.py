@@ -203,6 +203,16 @@ class Lab:
                                                  "--config", cfg, "--foreground"],
                            os.path.join(workdir, name + ".log"))
 
+    def wait_log(self, name, text, timeout):
+        """Until lab process `name`'s log holds `text` (False after `timeout` s)."""
+        end = time.time() + timeout
+        while time.time() < end:
+            with open(self.procs[name][1]) as f:
+                if text in f.read():
+                    return True
+            time.sleep(0.1)
+        return False
+
     def ks_socket(self, workdir, name="ks"):
         return os.path.join(workdir, name + ".sock")
 

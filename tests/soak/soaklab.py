@@ -80,10 +80,10 @@ class SoakLab:
         time.sleep(1)
         servers = None
         if self.redundancy:
-            expect(self.wait_log("ks", "command socket", 10), "the first KS is up")
+            expect(self.lab.wait_log("ks", "command socket", 10), "the first KS is up")
             lab.start_ks(self.bindir, self.workdir, tek_lifetime=self.tek_lifetime, name="ks2",
                          state_file=self.state_file)
-            expect(self.wait_log("ks2", "passive until its heartbeat stops", 10),
+            expect(self.lab.wait_log("ks2", "passive until its heartbeat stops", 10),
                    "the second KS took the group's keys from the first and is passive")
             servers = [ADDR_CTL["ks"], ADDR_CTL["ks2"]]
         for gm in ("gA", "gB"):
@@ -172,16 +172,6 @@ class SoakLab:
         """To the active KS (the first one, or the second after failover())."""
         self.lab.procs[self.active_ks][0].send_signal(sig)
 
-    def wait_log(self, name, text, timeout):
-        """Until lab process `name`'s log holds `text`."""
-        end = time.time() + timeout
-        while time.time() < end:
-            with open(self.lab.procs[name][1]) as f:
-                if text in f.read():
-                    return True
-            time.sleep(0.1)
-        return False
-
     def reload_policy(self):
         """A policy replacement: every KS's config gets the next ACL variant (one more
         subnet pair, or not), and each KS re-reads it (SIGHUP). The active KS sends the new
@@ -213,7 +203,7 @@ class SoakLab:
         (COOP_KS_TRANS_TO_PRI in its log). Returns the seconds that took."""
         t = time.monotonic()
         self.kill(self.active_ks)
-        expect(self.wait_log("ks2", "COOP_KS_TRANS_TO_PRI", timeout),
+        expect(self.lab.wait_log("ks2", "COOP_KS_TRANS_TO_PRI", timeout),
                "the second KS took over (COOP_KS_TRANS_TO_PRI)")
         self.active_ks = "ks2"
         return time.monotonic() - t
