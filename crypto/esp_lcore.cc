@@ -24,6 +24,10 @@ bool random_bytes(void* out, std::size_t n) {
 
 // AES-128 encryption of `n` counter blocks with AES-NI, eight at a time so that the
 // rounds of independent blocks overlap. `rk`: the 11 round keys IMB_AES_KEYEXP_128 made.
+// Every group computes all eight lanes and stores only those asked for: with a constant
+// lane count, unrolled, the blocks stay in registers. With the last group's variable
+// count and no unrolling (-O2), GCC kept them on the stack, and every round was a load,
+// an aesenc and a store.
 __attribute__((target("aes,sse2"))) void aes128_counter_blocks(const uint32_t* rk, uint64_t first,
                                                                uint8_t lcore, uint8_t (*out)[16],
                                                                uint16_t n) {
@@ -33,20 +37,29 @@ __attribute__((target("aes,sse2"))) void aes128_counter_blocks(const uint32_t* r
   }
   constexpr uint16_t lanes = 8;
   for (uint16_t base = 0; base < n; base += lanes) {
-    const uint16_t k = n - base < lanes ? n - base : lanes;
     __m128i b[lanes];
-    for (uint16_t j = 0; j < k; ++j) {
+#pragma GCC unroll 8
+    for (uint16_t j = 0; j < lanes; ++j) {
       // Same block next_cbc_iv() builds: the counter little-endian, then the lcore index.
       b[j] = _mm_xor_si128(_mm_set_epi64x(lcore, static_cast<int64_t>(first + base + j)), keys[0]);
     }
+#pragma GCC unroll 9
     for (int r = 1; r < 10; ++r) {
-      for (uint16_t j = 0; j < k; ++j) {
+#pragma GCC unroll 8
+      for (uint16_t j = 0; j < lanes; ++j) {
         b[j] = _mm_aesenc_si128(b[j], keys[r]);
       }
     }
-    for (uint16_t j = 0; j < k; ++j) {
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(out[base + j]),
-                       _mm_aesenclast_si128(b[j], keys[10]));
+#pragma GCC unroll 8
+    for (uint16_t j = 0; j < lanes; ++j) {
+      b[j] = _mm_aesenclast_si128(b[j], keys[10]);
+    }
+    const uint16_t k = n - base < lanes ? n - base : lanes;
+#pragma GCC unroll 8
+    for (uint16_t j = 0; j < lanes; ++j) {
+      if (j < k) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out[base + j]), b[j]);
+      }
     }
   }
 }
