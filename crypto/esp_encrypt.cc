@@ -1,5 +1,6 @@
 #include "crypto/esp_encrypt.h"
 
+#include <array>
 #include <cstring>
 
 #include <rte_byteorder.h>
@@ -75,6 +76,31 @@ layout plan(const sa_consts& k, uint32_t inner_len) {
   l.tail = l.pad + 2 + k.icv_len;
   return l;
 }
+
+// The ESP trailer for each pad length (0..15), as one 16-byte store: the RFC 4303 default
+// pad bytes 1, 2, 3, ..., the pad length, then the next header (IP-in-IP, or TBAR's
+// metadata). Byte stores of up to 15 pad bytes were ~10 % of the stage at 64 B.
+using trailer_template = std::array<uint8_t, 16>;
+constexpr std::array<trailer_template, 16> make_trailer_templates(uint8_t next_header) {
+  std::array<trailer_template, 16> t{};
+  for (uint32_t pad = 0; pad < 16; ++pad) {
+    for (uint32_t i = 0; i < pad; ++i) {
+      t[pad][i] = static_cast<uint8_t>(i + 1);
+    }
+    t[pad][pad] = static_cast<uint8_t>(pad);
+    if (pad + 1 < 16) t[pad][pad + 1] = next_header;  // pad 15: written after the copy
+  }
+  return t;
+}
+alignas(64) constexpr std::array<trailer_template, 16> trailer_templates[2] = {
+    make_trailer_templates(ipproto_ipip), make_trailer_templates(tbar::esp_next_header)};
+constexpr bool pads_fit_the_templates() {  // pad < block <= 16
+  for (const auto& t : transform_table) {
+    if (t.block > 16) return false;
+  }
+  return true;
+}
+static_assert(pads_fit_the_templates());
 
 // The outer header checksum (what rte_ipv4_cksum() gives) from the values being written,
 // not read back: loading the header right after its narrower stores stalls on store
@@ -200,11 +226,19 @@ drop_reason prepare(esp_lcore& lc, const sa_consts& k, rte_mbuf* m, prepared& pr
   if (k.tbar) {
     tbar::encode(esp_bytes + esp_hdr_len + k.iv_len, {ipproto_ipip, pt_ms, k.sender_id});
   }
-  for (uint32_t i = 0; i < l.pad; ++i) {
-    trailer[i] = static_cast<uint8_t>(i + 1);  // RFC 4303 default pad bytes
+  if (l.tail >= sizeof(trailer_template)) [[likely]] {
+    // One 16-byte store: the bytes past the next header are ICV, written later.
+    std::memcpy(trailer, trailer_templates[k.tbar][l.pad].data(), sizeof(trailer_template));
+    if (l.pad == 15) [[unlikely]] {
+      trailer[16] = k.tbar ? tbar::esp_next_header : ipproto_ipip;
+    }
+  } else {  // a NULL-ICV transform short of 16 bytes of trailer
+    for (uint32_t i = 0; i < l.pad; ++i) {
+      trailer[i] = static_cast<uint8_t>(i + 1);
+    }
+    trailer[l.pad] = static_cast<uint8_t>(l.pad);
+    trailer[l.pad + 1] = k.tbar ? tbar::esp_next_header : ipproto_ipip;
   }
-  trailer[l.pad] = static_cast<uint8_t>(l.pad);
-  trailer[l.pad + 1] = k.tbar ? tbar::esp_next_header : ipproto_ipip;
 
   if (k.gcm) {
     std::memcpy(nonce, k.salt, 4);
