@@ -115,7 +115,7 @@ std::string_view arch_name(arch a) {
   return "?";
 }
 
-std::unique_ptr<crypto_ctx> crypto_ctx::create(arch cap) {
+std::unique_ptr<crypto_ctx> crypto_ctx::create(arch cap, sha_ni_use sha_ni) {
   IMB_MGR* mgr = alloc_mb_mgr(0);
   if (mgr == nullptr) {
     return nullptr;
@@ -156,12 +156,30 @@ std::unique_ptr<crypto_ctx> crypto_ctx::create(arch cap) {
     free_mb_mgr(mgr);
     return nullptr;
   }
-  return std::unique_ptr<crypto_ctx>(new crypto_ctx(mgr, best));
+  std::unique_ptr<crypto_ctx> ctx(new crypto_ctx(mgr, best));
+  const bool has_sha_ni = (f & IMB_FEATURE_SHANI) != 0;
+  if (sha_ni == sha_ni_use::always ||
+      (sha_ni == sha_ni_use::auto_select && has_sha_ni && best != arch::avx512)) {
+    IMB_MGR* sse = alloc_mb_mgr(0);
+    if (sse == nullptr) {
+      return nullptr;
+    }
+    init_mb_mgr_sse(sse);  // takes the SHA-NI code where the CPU has it
+    if (imb_get_errno(sse) != 0) {
+      free_mb_mgr(sse);
+      return nullptr;
+    }
+    ctx->_sha_ni = sse;
+  }
+  return ctx;
 }
 
 crypto_ctx::~crypto_ctx() {
   imb_clear_mem(&_gcm_ctx, sizeof(_gcm_ctx));  // last packet's counter block and GHASH state
   free_mb_mgr(_mgr);
+  if (_sha_ni != nullptr) {
+    free_mb_mgr(_sha_ni);
+  }
 }
 
 // ipsec-mb 1.3's cipher and hash burst calls cover AES-CBC and the HMAC-SHA family. They
@@ -195,9 +213,14 @@ uint16_t crypto_ctx::process_burst(crypto_op* const* ops, uint16_t n) {
   uint16_t good = 0;
   for (uint16_t base = 0; base < n; base += IMB_MAX_BURST_SIZE) {
     const uint16_t k = n - base < IMB_MAX_BURST_SIZE ? n - base : IMB_MAX_BURST_SIZE;
+    uint16_t op_of_job[IMB_MAX_BURST_SIZE];
+    uint16_t front = 0;
+    uint16_t back = 0;
     for (uint16_t i = 0; i < k; ++i) {
       const crypto_op& op = *ops[base + i];
-      IMB_JOB& j = _burst_jobs[i];
+      const uint16_t ji = place(t.hash, op.auth_len, k, front, back);
+      op_of_job[ji] = i;
+      IMB_JOB& j = _burst_jobs[ji];
       j.cipher_mode = t.cipher;
       j.cipher_direction = cdir;
       j.chain_order = enc ? IMB_ORDER_CIPHER_HASH : IMB_ORDER_HASH_CIPHER;
@@ -213,7 +236,7 @@ uint16_t crypto_ctx::process_burst(crypto_op* const* ops, uint16_t n) {
       j.enc_keys = op.keys->enc_keys;
       j.dec_keys = op.keys->dec_keys;
       j.key_len_in_bytes = t.key_len;
-      j.auth_tag_output = enc ? op.icv : _scratch[i].bytes;
+      j.auth_tag_output = enc ? op.icv : _scratch[ji].bytes;
       j.auth_tag_output_len_in_bytes = t.icv_len;
       j.u.HMAC._hashed_auth_key_xor_ipad = op.keys->ipad;
       j.u.HMAC._hashed_auth_key_xor_opad = op.keys->opad;
@@ -222,15 +245,15 @@ uint16_t crypto_ctx::process_burst(crypto_op* const* ops, uint16_t n) {
     uint32_t hashed;
     if (enc) {  // RFC 4303: the ICV covers the ciphertext
       ciphered = IMB_SUBMIT_CIPHER_BURST_NOCHECK(_mgr, _burst_jobs, k, t.cipher, cdir, key_size);
-      hashed = IMB_SUBMIT_HASH_BURST_NOCHECK(_mgr, _burst_jobs, k, t.hash);
+      hashed = hash_burst(k, front, t.hash);
     } else {  // the ICV of the ciphertext, before it is decrypted in place
-      hashed = IMB_SUBMIT_HASH_BURST_NOCHECK(_mgr, _burst_jobs, k, t.hash);
+      hashed = hash_burst(k, front, t.hash);
       ciphered = IMB_SUBMIT_CIPHER_BURST_NOCHECK(_mgr, _burst_jobs, k, t.cipher, cdir, key_size);
     }
     const bool done = ciphered == k && hashed == k;
-    for (uint16_t i = 0; i < k; ++i) {
-      crypto_op& op = *ops[base + i];
-      op.ok = done && (enc || icv_equal(_scratch[i].bytes, op.icv, t.icv_len));
+    for (uint16_t ji = 0; ji < k; ++ji) {
+      crypto_op& op = *ops[base + op_of_job[ji]];
+      op.ok = done && (enc || icv_equal(_scratch[ji].bytes, op.icv, t.icv_len));
       good += op.ok ? 1 : 0;
     }
   }
@@ -244,9 +267,11 @@ void crypto_ctx::esp_cbc_hmac_encrypt(const sa_keys& k, const esp_span* pkts, ui
   const uint32_t ct_off = esp_hdr + t.iv_len;
   for (uint16_t base = 0; base < n; base += IMB_MAX_BURST_SIZE) {
     const uint16_t cnt = n - base < IMB_MAX_BURST_SIZE ? n - base : IMB_MAX_BURST_SIZE;
+    uint16_t front = 0;
+    uint16_t back = 0;
     for (uint16_t i = 0; i < cnt; ++i) {
       const esp_span& p = pkts[base + i];
-      IMB_JOB& j = _burst_jobs[i];
+      IMB_JOB& j = _burst_jobs[place(t.hash, ct_off + p.len, cnt, front, back)];
       j.cipher_mode = t.cipher;
       j.cipher_direction = IMB_DIR_ENCRYPT;
       j.chain_order = IMB_ORDER_CIPHER_HASH;
@@ -268,7 +293,7 @@ void crypto_ctx::esp_cbc_hmac_encrypt(const sa_keys& k, const esp_span* pkts, ui
       j.u.HMAC._hashed_auth_key_xor_opad = k.opad;
     }
     IMB_SUBMIT_CIPHER_BURST_NOCHECK(_mgr, _burst_jobs, cnt, t.cipher, IMB_DIR_ENCRYPT, key_size);
-    IMB_SUBMIT_HASH_BURST_NOCHECK(_mgr, _burst_jobs, cnt, t.hash);
+    hash_burst(cnt, front, t.hash);
   }
 }
 

@@ -35,6 +35,7 @@ class esp_lcore {
                                            arch cap = arch::avx512);
 
   crypto_ctx& crypto() { return *_crypto; }
+  const crypto_ctx& crypto() const { return *_crypto; }
 
   /// Transforms the start-up self-test passed; others are dropped as transform_disabled.
   std::array<bool, transform_count> enabled{};

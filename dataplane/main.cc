@@ -241,8 +241,11 @@ int main(int argc, char** argv) {
       rte_eal_remote_launch(worker_main, w.get(), lcore);
       lcore = rte_get_next_lcore(lcore, 1, 0);
     }
-    std::fprintf(stderr, "gm-dataplane: %u worker(s) forwarding %s <-> %s\n", cfg->workers,
-                 cfg->lan.dev.c_str(), cfg->wan.dev.c_str());
+    const crypto::crypto_ctx& cc = workers.front()->esp->crypto();
+    std::fprintf(stderr, "gm-dataplane: %u worker(s) forwarding %s <-> %s; ipsec-mb %s%s\n",
+                 cfg->workers, cfg->lan.dev.c_str(), cfg->wan.dev.c_str(),
+                 std::string(crypto::arch_name(cc.architecture())).c_str(),
+                 cc.sha_ni_hash() ? ", short HMAC messages on SHA-NI" : "");
     const uint64_t started_ns = monotonic_ns();
     uint64_t loops = 0;
     uint64_t last_rx = 0;
