@@ -1,5 +1,7 @@
 #include "crypto/crypto_ctx.h"
 
+#include "crypto/des3_cbc.h"
+
 #include <cstring>
 
 namespace gm::crypto {
@@ -115,7 +117,7 @@ std::string_view arch_name(arch a) {
   return "?";
 }
 
-std::unique_ptr<crypto_ctx> crypto_ctx::create(arch cap, sha_ni_use sha_ni) {
+std::unique_ptr<crypto_ctx> crypto_ctx::create(arch cap, sha_ni_use sha_ni, des_engine des) {
   IMB_MGR* mgr = alloc_mb_mgr(0);
   if (mgr == nullptr) {
     return nullptr;
@@ -157,6 +159,8 @@ std::unique_ptr<crypto_ctx> crypto_ctx::create(arch cap, sha_ni_use sha_ni) {
     return nullptr;
   }
   std::unique_ptr<crypto_ctx> ctx(new crypto_ctx(mgr, best));
+  ctx->_des_openssl = des == des_engine::openssl ||
+                      (des == des_engine::auto_select && best != arch::avx512);
   const bool has_sha_ni = (f & IMB_FEATURE_SHANI) != 0;
   if (sha_ni == sha_ni_use::always ||
       (sha_ni == sha_ni_use::auto_select && has_sha_ni && best != arch::avx512)) {
@@ -297,29 +301,99 @@ void crypto_ctx::esp_cbc_hmac_encrypt(const sa_keys& k, const esp_span* pkts, ui
   }
 }
 
+void crypto_ctx::process_des3(crypto_op* const* ops, uint16_t n, bool* handled) {
+  uint16_t idx[IMB_MAX_BURST_SIZE];
+  uint16_t i = 0;
+  while (i < n) {
+    // Up to a burst's worth of 3DES ops: their hash jobs share _burst_jobs.
+    uint16_t cnt = 0;
+    for (; i < n && cnt < IMB_MAX_BURST_SIZE; ++i) {
+      const crypto_op& op = *ops[i];
+      handled[i] = info(op.keys->xf).cipher == IMB_CIPHER_DES3 && !op.auth_only;
+      if (handled[i]) {
+        idx[cnt++] = i;
+      }
+    }
+    if (cnt == 0) {
+      continue;
+    }
+    uint16_t op_of_job[IMB_MAX_BURST_SIZE];
+    uint16_t front = 0;
+    uint16_t back = 0;
+    for (uint16_t c = 0; c < cnt; ++c) {
+      crypto_op& op = *ops[idx[c]];
+      const transform_info& t = info(op.keys->xf);
+      const bool enc = op.dir == direction::encrypt;
+      if (enc) {  // RFC 4303: the ICV covers the ciphertext
+        des3_cbc(op.keys->des.openssl, op.buf + op.cipher_off, op.cipher_len, op.iv, true);
+      }
+      const uint16_t ji = place(t.hash, op.auth_len, cnt, front, back);
+      op_of_job[ji] = idx[c];
+      IMB_JOB& j = _burst_jobs[ji];
+      j.cipher_mode = IMB_CIPHER_NULL;
+      j.hash_alg = t.hash;
+      j.src = op.buf;
+      j.hash_start_src_offset_in_bytes = op.auth_off;
+      j.msg_len_to_hash_in_bytes = op.auth_len;
+      j.auth_tag_output = enc ? op.icv : _scratch[ji].bytes;
+      j.auth_tag_output_len_in_bytes = t.icv_len;
+      j.u.HMAC._hashed_auth_key_xor_ipad = op.keys->ipad;
+      j.u.HMAC._hashed_auth_key_xor_opad = op.keys->opad;
+    }
+    // One hash algorithm a call: 3DES transforms all use HMAC-SHA1 today.
+    const IMB_HASH_ALG h = info(ops[idx[0]]->keys->xf).hash;
+    const bool hashed = hash_burst(cnt, front, h) == cnt;
+    for (uint16_t ji = 0; ji < cnt; ++ji) {
+      crypto_op& op = *ops[op_of_job[ji]];
+      const uint32_t icv_len = info(op.keys->xf).icv_len;
+      if (op.dir == direction::encrypt) {
+        op.ok = hashed;
+        continue;
+      }
+      // Decrypt only what verified: the ICV of the ciphertext, before it is decrypted.
+      op.ok = hashed && icv_equal(_scratch[ji].bytes, op.icv, icv_len);
+      if (op.ok) {
+        des3_cbc(op.keys->des.openssl, op.buf + op.cipher_off, op.cipher_len, op.iv, false);
+      }
+    }
+  }
+}
+
 uint16_t crypto_ctx::process(crypto_op* const* ops, uint16_t n) {
   if (n != 0 && burst_eligible(ops, n)) {
     return process_burst(ops, n);
   }
-  for (uint16_t i = 0; i < n; ++i) {
-    if (info(ops[i]->keys->xf).cipher == IMB_CIPHER_GCM && !ops[i]->auth_only) {
-      gcm(*ops[i]);
-      continue;
+  for (uint16_t base = 0; base < n; base += IMB_MAX_BURST_SIZE) {
+    const uint16_t k = n - base < IMB_MAX_BURST_SIZE ? n - base : IMB_MAX_BURST_SIZE;
+    crypto_op* const* slice = ops + base;
+    bool des_done[IMB_MAX_BURST_SIZE] = {};
+    if (_des_openssl) {
+      process_des3(slice, k, des_done);  // before the manager uses _scratch again
     }
-    IMB_JOB* job = IMB_GET_NEXT_JOB(_mgr);
-    // One scratch ICV per job slot of the manager: a slot is reused only after its job
-    // was returned (and compared) by complete().
-    uint8_t* slot = _scratch[job - _mgr->jobs].bytes;
-    fill_job(job, ops[i], slot);
-    job = IMB_SUBMIT_JOB(_mgr);
-    while (job != nullptr) {
+    for (uint16_t i = 0; i < k; ++i) {
+      if (des_done[i]) {
+        continue;
+      }
+      if (info(slice[i]->keys->xf).cipher == IMB_CIPHER_GCM && !slice[i]->auth_only) {
+        gcm(*slice[i]);
+        continue;
+      }
+      IMB_JOB* job = IMB_GET_NEXT_JOB(_mgr);
+      // One scratch ICV per job slot of the manager: a slot is reused only after its job
+      // was returned (and compared) by complete().
+      uint8_t* slot = _scratch[job - _mgr->jobs].bytes;
+      fill_job(job, slice[i], slot);
+      job = IMB_SUBMIT_JOB(_mgr);
+      while (job != nullptr) {
+        complete(job);
+        job = IMB_GET_COMPLETED_JOB(_mgr);
+      }
+    }
+    // Flushed per slice: the next slice's 3DES ops reuse _scratch.
+    IMB_JOB* job;
+    while ((job = IMB_FLUSH_JOB(_mgr)) != nullptr) {
       complete(job);
-      job = IMB_GET_COMPLETED_JOB(_mgr);
     }
-  }
-  IMB_JOB* job;
-  while ((job = IMB_FLUSH_JOB(_mgr)) != nullptr) {
-    complete(job);
   }
   uint16_t good = 0;
   for (uint16_t i = 0; i < n; ++i) {

@@ -72,12 +72,18 @@ std::string_view arch_name(arch a);
 /// always/never: tests, to run both paths on any CPU.
 enum class sha_ni_use : uint8_t { auto_select, never, always };
 
+/// Who runs 3DES-CBC. auto_select: ipsec-mb where its manager is AVX-512 (its 16-lane DES),
+/// OpenSSL's DES primitives (crypto/des3_cbc.h) elsewhere, where ipsec-mb 1.3 falls back to
+/// portable code some 60x slower (AMD EPYC, 2026-12-07). The HMAC stays with ipsec-mb.
+enum class des_engine : uint8_t { auto_select, ipsec_mb, openssl };
+
 class crypto_ctx {
  public:
   /// Creates a manager for the best architecture this CPU supports, or at most `cap`
   /// (tests use it to exercise the fallbacks). Returns nullptr if ipsec-mb cannot start.
   static std::unique_ptr<crypto_ctx> create(arch cap = arch::avx512,
-                                            sha_ni_use sha_ni = sha_ni_use::auto_select);
+                                            sha_ni_use sha_ni = sha_ni_use::auto_select,
+                                            des_engine des = des_engine::auto_select);
   ~crypto_ctx();
   crypto_ctx(const crypto_ctx&) = delete;
   crypto_ctx& operator=(const crypto_ctx&) = delete;
@@ -155,11 +161,16 @@ class crypto_ctx {
   arch architecture() const { return _arch; }
   /// True when short HMAC messages are hashed by the SHA-NI (SSE) manager.
   bool sha_ni_hash() const { return _sha_ni != nullptr; }
+  /// True when 3DES-CBC runs on OpenSSL's DES rather than ipsec-mb's.
+  bool des_openssl() const { return _des_openssl; }
 
  private:
   crypto_ctx(IMB_MGR* mgr, arch a) : _mgr(mgr), _arch(a) {}
   bool burst_eligible(crypto_op* const* ops, uint16_t n) const;
   uint16_t process_burst(crypto_op* const* ops, uint16_t n);
+  /// 3DES ops (not auth_only) of `ops`, by des3_cbc() and ipsec-mb's hash burst; sets their
+  /// ok and returns with each one's `handled` set.
+  void process_des3(crypto_op* const* ops, uint16_t n, bool* handled);
   /// The index in _burst_jobs for a job hashing `hash_len` bytes, of `cnt`: those for the
   /// SHA-NI manager from the front (`front` of them so far), the rest from the back.
   uint16_t place(IMB_HASH_ALG h, uint32_t hash_len, uint16_t cnt, uint16_t& front,
@@ -192,6 +203,7 @@ class crypto_ctx {
   IMB_MGR* _mgr;
   arch _arch;
   IMB_MGR* _sha_ni = nullptr;  // an SSE manager for short HMAC messages, or none
+  bool _des_openssl = false;
   icv_scratch _scratch[IMB_MAX_JOBS];
   gcm_context_data _gcm_ctx;
   // process_burst()'s jobs: the burst calls take an array of jobs, not the manager's ring.

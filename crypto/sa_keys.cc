@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "crypto/des3_cbc.h"
+
 namespace gm::crypto {
 
 namespace {
@@ -41,6 +43,8 @@ sa_keys::~sa_keys() {
 }
 
 void sa_keys::wipe() {
+  static_assert(sizeof(gcm) >= sizeof(aes) && sizeof(gcm) >= sizeof(des),
+                "wiping gcm must wipe the whole key union");
   imb_clear_mem(&gcm, sizeof(gcm));
   imb_clear_mem(ipad, sizeof(ipad));
   imb_clear_mem(opad, sizeof(opad));
@@ -85,6 +89,7 @@ key_error sa_keys::init(IMB_MGR* mgr, transform_id id, std::span<const uint8_t> 
         IMB_DES_KEYSCHED(mgr, des.sched[i], cipher_key.data() + 8 * i);
         des_ptrs[i] = des.sched[i];
       }
+      des3_schedule(cipher_key.data(), des.openssl);
       enc_keys = dec_keys = des_ptrs;
       break;
     default:

@@ -37,6 +37,7 @@ struct alignas(64) sa_keys {
     } aes;
     struct {
       uint64_t sched[3][16];
+      alignas(16) uint8_t openssl[3][128];  // des3_schedules, for des3_cbc()
     } des;
   };
   const void* des_ptrs[3] = {};  // the DES3 job wants an array of three key schedules

@@ -161,19 +161,23 @@ struct test_op {
   uint32_t icv_off() const { return lead + prefix + len; }
 };
 
-// The third parameter: short HMAC messages on the SHA-NI (SSE) manager or not, both on
-// every CPU (where it lacks SHA-NI, ipsec-mb's SSE manager runs its SSE code instead).
-class crosscheck
-    : public ::testing::TestWithParam<std::tuple<transform_id, arch, sha_ni_use>> {
+// The third parameter, the engines beside the main manager, both on every CPU:
+// ipsec_mb_only: no SHA-NI manager, ipsec-mb's 3DES; alternates: short HMAC messages on the
+// SHA-NI (SSE) manager (where the CPU lacks SHA-NI, its SSE code) and 3DES on OpenSSL's DES.
+enum class engines : uint8_t { ipsec_mb_only, alternates };
+
+class crosscheck : public ::testing::TestWithParam<std::tuple<transform_id, arch, engines>> {
  protected:
   void SetUp() override {
-    const auto [xf, a, sha_ni] = GetParam();
+    const auto [xf, a, e] = GetParam();
     _t = &info(xf);
-    if (sha_ni == sha_ni_use::always && _t->hash != IMB_AUTH_HMAC_SHA_1 &&
+    if (e == engines::alternates && _t->hash != IMB_AUTH_HMAC_SHA_1 &&
         _t->hash != IMB_AUTH_HMAC_SHA_256) {
-      GTEST_SKIP() << "no HMAC burst to split";
+      GTEST_SKIP() << "no alternate engine for this transform";
     }
-    _ctx = crypto_ctx::create(a, sha_ni);
+    const bool alt = e == engines::alternates;
+    _ctx = crypto_ctx::create(a, alt ? sha_ni_use::always : sha_ni_use::never,
+                              alt ? des_engine::openssl : des_engine::ipsec_mb);
     ASSERT_NE(_ctx, nullptr);
     if (_ctx->architecture() != a) {
       GTEST_SKIP() << "CPU lacks " << arch_name(a) << " (got " << arch_name(_ctx->architecture())
@@ -474,10 +478,10 @@ TEST_P(crosscheck, matches_openssl_past_the_job_ring) {
 }
 
 std::string param_name(
-    const ::testing::TestParamInfo<std::tuple<transform_id, arch, sha_ni_use>>& p) {
+    const ::testing::TestParamInfo<std::tuple<transform_id, arch, engines>>& p) {
   std::string s = std::string(info(std::get<0>(p.param)).name) + "_" +
                   std::string(arch_name(std::get<1>(p.param))) +
-                  (std::get<2>(p.param) == sha_ni_use::always ? "_sha_ni" : "");
+                  (std::get<2>(p.param) == engines::alternates ? "_alternates" : "");
   std::replace(s.begin(), s.end(), '-', '_');
   return s;
 }
@@ -490,7 +494,7 @@ INSTANTIATE_TEST_SUITE_P(
                                          transform_id::aes_cbc_128_sha256,
                                          transform_id::des3_cbc_sha1, transform_id::null_sha1),
                        ::testing::Values(arch::sse, arch::avx, arch::avx2, arch::avx512),
-                       ::testing::Values(sha_ni_use::never, sha_ni_use::always)),
+                       ::testing::Values(engines::ipsec_mb_only, engines::alternates)),
     param_name);
 
 // The list above must name every transform in the table.
