@@ -161,6 +161,12 @@ class crypto_ctx {
   arch architecture() const { return _arch; }
   /// True when short HMAC messages are hashed by the SHA-NI (SSE) manager.
   bool sha_ni_hash() const { return _sha_ni != nullptr; }
+  /// With sha_ni_hash(), the longest message (ESP header, IV and payload) of hash `h`
+  /// that goes to SHA-NI. SHA-1: the AVX2 lanes caught up at ~450 bytes and won past it
+  /// (perf/results/2026-12-07/r5-micro/hash_ab.c); SHA-256: SHA-NI won at every length.
+  static uint32_t sha_ni_max_len(IMB_HASH_ALG h) {
+    return h == IMB_AUTH_HMAC_SHA_1 ? 448 : UINT32_MAX;
+  }
   /// True when 3DES-CBC runs on OpenSSL's DES rather than ipsec-mb's.
   bool des_openssl() const { return _des_openssl; }
 
@@ -179,10 +185,6 @@ class crypto_ctx {
       return front++;
     }
     return static_cast<uint16_t>(cnt - 1 - back++);
-  }
-  static uint32_t sha_ni_max_len(IMB_HASH_ALG h) {
-    // SHA-1: the AVX2 lanes catch up at ~450 bytes and win past it; SHA-256: never.
-    return h == IMB_AUTH_HMAC_SHA_1 ? 448 : UINT32_MAX;
   }
   /// Hashes _burst_jobs[0, cnt): the first `front` on the SHA-NI manager, the rest on
   /// the main one. Returns how many were hashed.

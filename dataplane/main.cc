@@ -234,6 +234,17 @@ int main(int argc, char** argv) {
       break;
     }
     for (auto& w : workers) w->events = &rings;
+    const crypto::crypto_ctx& cc = workers.front()->esp->crypto();
+    telemetry::crypto_engines engines;
+    engines.ipsec_mb_version = imb_get_version_str();
+    engines.arch = std::string(crypto::arch_name(cc.architecture()));
+    engines.hmac_sha_ni = cc.sha_ni_hash();
+    engines.sha1_sha_ni_max_len = crypto::crypto_ctx::sha_ni_max_len(IMB_AUTH_HMAC_SHA_1);
+    engines.des3 = cc.des_openssl() ? "openssl" : "ipsec-mb";
+    for (const auto& t : crypto::transform_table) {
+      if (!report.is_enabled(t.id)) engines.disabled.emplace_back(t.name);
+    }
+    telemetry::set_crypto_engines(engines);
     telemetry::register_endpoints();
     rte_pdump_init();  // lets dpdk-dumpcap / dpdk-pdump capture both ports
     unsigned lcore = rte_get_next_lcore(-1, 1, 0);
@@ -241,11 +252,11 @@ int main(int argc, char** argv) {
       rte_eal_remote_launch(worker_main, w.get(), lcore);
       lcore = rte_get_next_lcore(lcore, 1, 0);
     }
-    const crypto::crypto_ctx& cc = workers.front()->esp->crypto();
-    std::fprintf(stderr, "gm-dataplane: %u worker(s) forwarding %s <-> %s; ipsec-mb %s%s\n",
-                 cfg->workers, cfg->lan.dev.c_str(), cfg->wan.dev.c_str(),
-                 std::string(crypto::arch_name(cc.architecture())).c_str(),
-                 cc.sha_ni_hash() ? ", short HMAC messages on SHA-NI" : "");
+    std::fprintf(stderr,
+                 "gm-dataplane: %u worker(s) forwarding %s <-> %s; ipsec-mb %s%s; 3DES on %s\n",
+                 cfg->workers, cfg->lan.dev.c_str(), cfg->wan.dev.c_str(), engines.arch.c_str(),
+                 engines.hmac_sha_ni ? ", short HMAC messages on SHA-NI" : "",
+                 engines.des3.c_str());
     const uint64_t started_ns = monotonic_ns();
     uint64_t loops = 0;
     uint64_t last_rx = 0;

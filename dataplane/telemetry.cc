@@ -13,6 +13,7 @@ namespace {
 std::mutex g_mutex;
 stats_view g_total;
 std::vector<stats_view> g_lcores;
+crypto_engines g_crypto;
 
 void add_drops(rte_tel_data* d, const std::array<uint64_t, drop_reason_count>& drops) {
   for (std::size_t i = 0; i < drops.size(); ++i) {
@@ -115,7 +116,30 @@ int lcores(const char*, const char*, rte_tel_data* d) {
   return 0;
 }
 
+int crypto(const char*, const char*, rte_tel_data* d) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  rte_tel_data_start_dict(d);
+  rte_tel_data_add_dict_string(d, "ipsec_mb_version", g_crypto.ipsec_mb_version.c_str());
+  rte_tel_data_add_dict_string(d, "ipsec_mb_arch", g_crypto.arch.c_str());
+  rte_tel_data_add_dict_u64(d, "hmac_sha_ni", g_crypto.hmac_sha_ni ? 1 : 0);
+  rte_tel_data_add_dict_u64(d, "hmac_sha1_sha_ni_max_len",
+                            g_crypto.hmac_sha_ni ? g_crypto.sha1_sha_ni_max_len : 0);
+  rte_tel_data_add_dict_string(d, "des3", g_crypto.des3.c_str());
+  rte_tel_data* off = rte_tel_data_alloc();
+  rte_tel_data_start_array(off, RTE_TEL_STRING_VAL);
+  for (const auto& name : g_crypto.disabled) {
+    rte_tel_data_add_array_string(off, name.c_str());
+  }
+  rte_tel_data_add_dict_container(d, "disabled_transforms", off, 0);
+  return 0;
+}
+
 }  // namespace
+
+void set_crypto_engines(const crypto_engines& e) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  g_crypto = e;
+}
 
 void register_endpoints() {
   rte_telemetry_register_cmd("/gm/ports", ports, "LAN/WAN rx, tx and drops by reason");
@@ -123,6 +147,8 @@ void register_endpoints() {
   rte_telemetry_register_cmd("/gm/drops", drops, "Drops by reason, all ports and SAs");
   rte_telemetry_register_cmd("/gm/replay", replay, "TBAR counters (show crypto gdoi gm replay)");
   rte_telemetry_register_cmd("/gm/lcores", lcores, "Per-worker packet counters");
+  rte_telemetry_register_cmd("/gm/crypto", crypto,
+                             "ipsec-mb manager, SHA-NI HMAC split, 3DES engine, disabled transforms");
 }
 
 void update(const stats_view& total, const std::vector<stats_view>& per_lcore) {

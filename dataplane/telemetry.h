@@ -3,12 +3,29 @@
 // copy of the counters; telemetry callbacks only read that copy, never worker state.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "dataplane/stats.h"
 
 namespace gm::dataplane::telemetry {
 
-/// Registers /gm/ports, /gm/sa, /gm/drops, /gm/replay, /gm/lcores. Call once after EAL init.
+/// Which code runs the crypto on this CPU (the same for every worker), for /gm/crypto.
+struct crypto_engines {
+  std::string ipsec_mb_version;
+  std::string arch;            ///< ipsec-mb manager: SSE, AVX, AVX2, AVX512
+  bool hmac_sha_ni = false;    ///< short HMAC messages on the SHA-NI (SSE) manager
+  uint32_t sha1_sha_ni_max_len = 0;
+  std::string des3;            ///< "openssl" or "ipsec-mb"
+  std::vector<std::string> disabled;  ///< transforms the start-up self-test disabled
+};
+
+/// Registers /gm/ports, /gm/sa, /gm/drops, /gm/replay, /gm/lcores, /gm/crypto. Call once
+/// after EAL init.
 void register_endpoints();
+
+/// Publishes what /gm/crypto answers (once, at start-up).
+void set_crypto_engines(const crypto_engines& e);
 
 /// Publishes a fresh view (called from the control loop, e.g. every 100 ms).
 void update(const stats_view& total, const std::vector<stats_view>& per_lcore);
