@@ -308,11 +308,17 @@ void crypto_ctx::process_des3(crypto_op* const* ops, uint16_t n, bool* handled) 
     // Up to a burst's worth of 3DES ops: their hash jobs share _burst_jobs.
     uint16_t cnt = 0;
     for (; i < n && cnt < IMB_MAX_BURST_SIZE; ++i) {
-      const crypto_op& op = *ops[i];
+      crypto_op& op = *ops[i];
       handled[i] = info(op.keys->xf).cipher == IMB_CIPHER_DES3 && !op.auth_only;
-      if (handled[i]) {
-        idx[cnt++] = i;
+      if (!handled[i]) {
+        continue;
       }
+      // What the job manager's validation refused: DES_ede3_cbc_encrypt would pad it.
+      if (op.cipher_len == 0 || (op.cipher_len & 7u) != 0) [[unlikely]] {
+        op.ok = false;
+        continue;
+      }
+      idx[cnt++] = i;
     }
     if (cnt == 0) {
       continue;

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "crypto/crypto_ctx.h"
+#include "crypto/sa_keys.h"
 #include "crypto/self_test.h"
 
 namespace gm::crypto {
@@ -55,6 +56,26 @@ TEST(self_test, the_sha_ni_and_3des_engines_follow_the_cpu_and_can_be_forced) {
   for (crypto_ctx* c : {plain.get(), alt.get()}) {
     const self_test_report r = run_self_test(*c);
     EXPECT_TRUE(r.failures.empty()) << (r.failures.empty() ? "" : r.failures[0]);
+  }
+}
+
+// A 3DES op whose length is not a whole number of blocks fails on both engines (the job
+// manager validates; OpenSSL's DES would pad it) rather than being ciphered.
+TEST(self_test, a_3des_op_of_a_partial_block_fails_on_both_engines) {
+  for (des_engine e : {des_engine::ipsec_mb, des_engine::openssl}) {
+    auto ctx = crypto_ctx::create(arch::avx512, sha_ni_use::auto_select, e);
+    ASSERT_NE(ctx, nullptr);
+    sa_keys keys;
+    std::vector<uint8_t> ck(24, 0x11), ak(20, 0x22);
+    ASSERT_EQ(keys.init(ctx->mgr(), transform_id::des3_cbc_sha1, ck, ak), key_error::none);
+    for (uint32_t len : {0u, 12u, 16u}) {
+      std::vector<uint8_t> buf(8 + 8 + 16 + 12, 0x5a);
+      crypto_op op{};
+      esp_job_op(&keys, buf.data(), 8, 8, len, direction::encrypt, op);
+      crypto_op* ops[1] = {&op};
+      EXPECT_EQ(ctx->process(ops, 1), len == 16 ? 1 : 0) << "length " << len;
+      EXPECT_EQ(op.ok, len == 16) << "length " << len << (e == des_engine::openssl ? " openssl" : "");
+    }
   }
 }
 
