@@ -12,14 +12,26 @@ namespace gm::classifier {
 
 namespace {
 
+// The lookup key built from each packet: every field at a fixed place whatever the IP
+// header length, in network order, laid out in the 4-byte groups rte_acl reads.
+struct key {
+  uint8_t proto;
+  uint8_t pad[3];
+  uint32_t src;
+  uint32_t dst;
+  uint16_t sport;
+  uint16_t dport;
+};
+static_assert(sizeof(key) == 16);
+
 enum field : uint8_t { f_proto, f_src, f_dst, f_sport, f_dport, f_count };
 
 const rte_acl_field_def field_defs[f_count] = {
-    {RTE_ACL_FIELD_TYPE_BITMASK, 1, f_proto, 0, offsetof(flow_key, proto)},
-    {RTE_ACL_FIELD_TYPE_MASK, 4, f_src, 1, offsetof(flow_key, src)},
-    {RTE_ACL_FIELD_TYPE_MASK, 4, f_dst, 2, offsetof(flow_key, dst)},
-    {RTE_ACL_FIELD_TYPE_RANGE, 2, f_sport, 3, offsetof(flow_key, sport)},
-    {RTE_ACL_FIELD_TYPE_RANGE, 2, f_dport, 3, offsetof(flow_key, dport)},
+    {RTE_ACL_FIELD_TYPE_BITMASK, 1, f_proto, 0, offsetof(key, proto)},
+    {RTE_ACL_FIELD_TYPE_MASK, 4, f_src, 1, offsetof(key, src)},
+    {RTE_ACL_FIELD_TYPE_MASK, 4, f_dst, 2, offsetof(key, dst)},
+    {RTE_ACL_FIELD_TYPE_RANGE, 2, f_sport, 3, offsetof(key, sport)},
+    {RTE_ACL_FIELD_TYPE_RANGE, 2, f_dport, 3, offsetof(key, dport)},
 };
 
 RTE_ACL_RULE_DEF(acl_rule, f_count);
@@ -39,6 +51,36 @@ void fill_rule(acl_rule& r, const ace& a, int32_t priority) {
   r.field[f_sport].mask_range.u16 = a.sport.hi;
   r.field[f_dport].value.u16 = a.dport.lo;
   r.field[f_dport].mask_range.u16 = a.dport.hi;
+}
+
+bool make_key(const rte_mbuf* m, key& k, bool mirror) {
+  const uint32_t len = rte_pktmbuf_data_len(m);
+  if (len < sizeof(rte_ipv4_hdr)) {
+    return false;
+  }
+  const auto* ip = rte_pktmbuf_mtod(m, const rte_ipv4_hdr*);
+  const uint32_t ihl = (ip->version_ihl & 0xf) * 4u;
+  if ((ip->version_ihl >> 4) != 4 || ihl < sizeof(rte_ipv4_hdr) || ihl > len) {
+    return false;
+  }
+  k = {};
+  k.proto = ip->next_proto_id;
+  k.src = ip->src_addr;
+  k.dst = ip->dst_addr;
+  // Ports only for the first fragment of TCP/UDP with the ports present; later fragments
+  // match port-less (port 0) like a router without fragment reassembly would.
+  const bool first_frag =
+      (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK)) == 0;
+  if ((k.proto == 6 || k.proto == 17) && first_frag && ihl + 4 <= len) {
+    const auto* ports = rte_pktmbuf_mtod_offset(m, const uint16_t*, ihl);
+    k.sport = ports[0];
+    k.dport = ports[1];
+  }
+  if (mirror) {
+    std::swap(k.src, k.dst);
+    std::swap(k.sport, k.dport);
+  }
+  return true;
 }
 
 std::atomic<uint32_t> g_table_serial{0};  // rte_acl contexts need unique names
@@ -101,47 +143,29 @@ acl_table::~acl_table() {
 }
 
 void acl_table::classify(rte_mbuf* const* pkts, uint16_t n, uint32_t* results, bool mirror) const {
-  flow_key keys[max_burst];
-  bool valid[max_burst];
-  for (uint16_t off = 0; off < n; off += max_burst) {
-    const uint16_t len = static_cast<uint16_t>(n - off < max_burst ? n - off : max_burst);
-    for (uint16_t i = 0; i < len; ++i) {
-      const rte_mbuf* m = pkts[off + i];
-      valid[i] = make_key(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m), keys[i],
-                          mirror);
-    }
-    classify_keys(keys, valid, len, results + off);
-  }
-}
-
-void acl_table::classify_keys(const flow_key* keys, const bool* valid, uint16_t n,
-                              uint32_t* results) const {
+  key keys[max_burst];
   const uint8_t* data[max_burst];
   uint16_t idx[max_burst];
-  uint16_t nk = 0;
-  for (uint16_t i = 0; i < n; ++i) {
-    if (!valid[i]) [[unlikely]] {
-      results[i] = result::make(action::discard, 0);
-      continue;
+  for (uint16_t off = 0; off < n; off += max_burst) {
+    const uint16_t len = static_cast<uint16_t>(n - off < max_burst ? n - off : max_burst);
+    uint16_t nk = 0;
+    for (uint16_t i = 0; i < len; ++i) {
+      if (!make_key(pkts[off + i], keys[nk], mirror)) [[unlikely]] {
+        results[off + i] = result::make(action::discard, 0);
+        continue;
+      }
+      data[nk] = reinterpret_cast<const uint8_t*>(&keys[nk]);
+      idx[nk++] = static_cast<uint16_t>(off + i);
     }
-    data[nk] = reinterpret_cast<const uint8_t*>(&keys[i]);
-    idx[nk++] = i;
-  }
-  if (_ctx == nullptr || nk == 0) {
-    for (uint16_t j = 0; j < nk; ++j) results[idx[j]] = _no_match;
-    return;
-  }
-  uint32_t found[max_burst];
-  if (nk == n) {  // the usual case: every packet had a key; no mapping back
-    rte_acl_classify(_ctx, data, results, n, 1);
-    for (uint16_t i = 0; i < n; ++i) {
-      results[i] = results[i] != 0 ? results[i] : _no_match;
+    uint32_t found[max_burst];
+    if (_ctx != nullptr && nk > 0) {
+      rte_acl_classify(_ctx, data, found, nk, 1);
+    } else {
+      std::memset(found, 0, sizeof(found));
     }
-    return;
-  }
-  rte_acl_classify(_ctx, data, found, nk, 1);
-  for (uint16_t j = 0; j < nk; ++j) {
-    results[idx[j]] = found[j] != 0 ? found[j] : _no_match;
+    for (uint16_t j = 0; j < nk; ++j) {
+      results[idx[j]] = found[j] != 0 ? found[j] : _no_match;
+    }
   }
 }
 

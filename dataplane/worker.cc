@@ -28,18 +28,21 @@ void drop(rte_mbuf* m, drop_reason r, port_counters& c) {
   rte_pktmbuf_free(m);
 }
 
-// Strips the Ethernet header of an IPv4 frame with room for an IPv4 header; false for
-// anything else. rte_pktmbuf_adj() without its checks: the length is checked here.
-bool strip_eth(rte_mbuf* m) {
-  if (rte_pktmbuf_data_len(m) < sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) ||
-      rte_pktmbuf_mtod(m, const rte_ether_hdr*)->ether_type !=
-          rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)) [[unlikely]] {
-    return false;
+// Strips Ethernet; keeps IPv4 frames at pkts[0..ret), frees the rest.
+uint16_t strip_l2(rte_mbuf** pkts, uint16_t n, port_counters& c) {
+  uint16_t good = 0;
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    if (rte_pktmbuf_data_len(m) < sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) ||
+        rte_pktmbuf_mtod(m, const rte_ether_hdr*)->ether_type !=
+            rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)) [[unlikely]] {
+      drop(m, drop_reason::not_ipv4, c);
+      continue;
+    }
+    rte_pktmbuf_adj(m, sizeof(rte_ether_hdr));
+    pkts[good++] = m;
   }
-  m->data_off = static_cast<uint16_t>(m->data_off + sizeof(rte_ether_hdr));
-  m->data_len = static_cast<uint16_t>(m->data_len - sizeof(rte_ether_hdr));
-  m->pkt_len -= sizeof(rte_ether_hdr);
-  return true;
+  return good;
 }
 
 // Routers decrement TTL; an expiring packet is dropped (no ICMP time exceeded yet).
@@ -60,7 +63,7 @@ bool decrement_ttl(rte_mbuf* m) {
 
 // Packets forwarded in clear pass no ESP stage, which would have checked them: one whose
 // header lies about its length is dropped here rather than sent on (spec section 3, step 1).
-// strip_eth() guaranteed 20 bytes.
+// strip_l2 guaranteed 20 bytes.
 bool well_formed_ipv4(const rte_mbuf* m) {
   const auto* ip = rte_pktmbuf_mtod(m, const rte_ipv4_hdr*);
   const uint32_t ihl = (ip->version_ihl & 0xf) * 4u;
@@ -172,44 +175,17 @@ void report_tbar_sample(worker& w, uint64_t now) {
   w.send_event(m, now);
 }
 
-// One pass over a LAN burst, each packet's headers loaded once: Ethernet off (not IPv4:
-// dropped), MSS clamp, TTL (expiring: dropped), and its ACL key. Keeps the rest at
-// pkts[0..ret) with keys[i] / valid[i] (valid false: no IPv4 header to key, classified
-// discard). It replaced three passes and a fourth inside the classifier: ~50 instructions
-// a packet (callgrind, docs/perf.md round 5).
-uint16_t parse_lan(const worker& w, rte_mbuf** pkts, uint16_t n, classifier::flow_key* keys,
-                   bool* valid, port_counters& c) {
-  uint16_t good = 0;
-  for (uint16_t i = 0; i < n; ++i) {
-    rte_mbuf* m = pkts[i];
-    if (!strip_eth(m)) [[unlikely]] {
-      drop(m, drop_reason::not_ipv4, c);
-      continue;
-    }
-    if (w.lan.mss_clamp != 0) {
-      c.mss_clamped += clamp_mss(m, w.lan.mss_clamp);
-    }
-    if (!decrement_ttl(m)) [[unlikely]] {
-      drop(m, drop_reason::ttl_expired, c);
-      continue;
-    }
-    valid[good] = classifier::make_key(rte_pktmbuf_mtod(m, const uint8_t*),
-                                       rte_pktmbuf_data_len(m), keys[good], false);
-    pkts[good++] = m;
-  }
-  return good;
-}
-
 void lan_to_wan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, uint64_t now) {
   port_counters& c = w.lan_counters;
   uint64_t t = w.stamp();
-  classifier::flow_key keys[rx_burst];
-  bool valid[rx_burst];
-  n = parse_lan(w, pkts, n, keys, valid, c);
+  n = strip_l2(pkts, n, c);
+  if (w.lan.mss_clamp != 0) {
+    for (uint16_t i = 0; i < n; ++i) c.mss_clamped += clamp_mss(pkts[i], w.lan.mss_clamp);
+  }
   w.charge(stage::parse, t);
   t = w.stamp();
   uint32_t results[rx_burst];
-  gs.acl->classify_keys(keys, valid, n, results);
+  gs.acl->classify(pkts, n, results, false);
   w.charge(stage::classify, t);
   rte_mbuf* out[rx_burst];
   uint16_t nout = 0;
@@ -219,6 +195,10 @@ void lan_to_wan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, u
   uint16_t nprot = 0;
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
+    if (!decrement_ttl(m)) [[unlikely]] {
+      drop(m, drop_reason::ttl_expired, c);
+      continue;
+    }
     const auto act = classifier::result::act(results[i]);
     const bool clear = act == classifier::action::bypass ||
                        (act == classifier::action::protect &&
@@ -282,28 +262,23 @@ void lan_to_wan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, u
 void wan_to_lan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, uint64_t now) {
   port_counters& c = w.wan_counters;
   uint64_t t = w.stamp();
+  n = strip_l2(pkts, n, c);
   rte_mbuf* esp[rx_burst];
   rte_mbuf* clear[rx_burst];
   uint16_t nesp = 0, nclear = 0;
-  // One pass: Ethernet off, then ESP or clear by the IPv4 protocol.
   for (uint16_t i = 0; i < n; ++i) {
-    rte_mbuf* m = pkts[i];
-    if (!strip_eth(m)) [[unlikely]] {
-      drop(m, drop_reason::not_ipv4, c);
-      continue;
-    }
-    const auto* ip = rte_pktmbuf_mtod(m, const rte_ipv4_hdr*);
+    const auto* ip = rte_pktmbuf_mtod(pkts[i], const rte_ipv4_hdr*);
     if (ip->next_proto_id == ipproto_esp) {
       // Kept for counter-based replay: the decrypt stage rewrites the packet.
       const uint32_t ihl = (ip->version_ihl & 0xf) * 4u;
       uint32_t seq = 0;
-      if (rte_pktmbuf_data_len(m) >= ihl + 8) {
-        std::memcpy(&seq, rte_pktmbuf_mtod_offset(m, const uint8_t*, ihl + 4), 4);
+      if (rte_pktmbuf_data_len(pkts[i]) >= ihl + 8) {
+        std::memcpy(&seq, rte_pktmbuf_mtod_offset(pkts[i], const uint8_t*, ihl + 4), 4);
       }
-      meta(m)->esp_seq = rte_be_to_cpu_32(seq);
-      esp[nesp++] = m;
+      meta(pkts[i])->esp_seq = rte_be_to_cpu_32(seq);
+      esp[nesp++] = pkts[i];
     } else {
-      clear[nclear++] = m;
+      clear[nclear++] = pkts[i];
     }
   }
   w.charge(stage::parse, t);
