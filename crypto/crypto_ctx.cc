@@ -217,9 +217,14 @@ uint16_t crypto_ctx::process_burst(crypto_op* const* ops, uint16_t n) {
   uint16_t good = 0;
   for (uint16_t base = 0; base < n; base += IMB_MAX_BURST_SIZE) {
     const uint16_t k = n - base < IMB_MAX_BURST_SIZE ? n - base : IMB_MAX_BURST_SIZE;
+    uint16_t op_of_job[IMB_MAX_BURST_SIZE];
+    uint16_t front = 0;
+    uint16_t back = 0;
     for (uint16_t i = 0; i < k; ++i) {
       const crypto_op& op = *ops[base + i];
-      IMB_JOB& j = _burst_jobs[i];
+      const uint16_t ji = place(t.hash, op.auth_len, k, front, back);
+      op_of_job[ji] = i;
+      IMB_JOB& j = _burst_jobs[ji];
       j.cipher_mode = t.cipher;
       j.cipher_direction = cdir;
       j.chain_order = enc ? IMB_ORDER_CIPHER_HASH : IMB_ORDER_HASH_CIPHER;
@@ -235,7 +240,7 @@ uint16_t crypto_ctx::process_burst(crypto_op* const* ops, uint16_t n) {
       j.enc_keys = op.keys->enc_keys;
       j.dec_keys = op.keys->dec_keys;
       j.key_len_in_bytes = t.key_len;
-      j.auth_tag_output = enc ? op.icv : _scratch[i].bytes;
+      j.auth_tag_output = enc ? op.icv : _scratch[ji].bytes;
       j.auth_tag_output_len_in_bytes = t.icv_len;
       j.u.HMAC._hashed_auth_key_xor_ipad = op.keys->ipad;
       j.u.HMAC._hashed_auth_key_xor_opad = op.keys->opad;
@@ -244,15 +249,15 @@ uint16_t crypto_ctx::process_burst(crypto_op* const* ops, uint16_t n) {
     uint32_t hashed;
     if (enc) {  // RFC 4303: the ICV covers the ciphertext
       ciphered = IMB_SUBMIT_CIPHER_BURST_NOCHECK(_mgr, _burst_jobs, k, t.cipher, cdir, key_size);
-      hashed = hash_burst(k, t.hash);
+      hashed = hash_burst(k, front, t.hash);
     } else {  // the ICV of the ciphertext, before it is decrypted in place
-      hashed = hash_burst(k, t.hash);
+      hashed = hash_burst(k, front, t.hash);
       ciphered = IMB_SUBMIT_CIPHER_BURST_NOCHECK(_mgr, _burst_jobs, k, t.cipher, cdir, key_size);
     }
     const bool done = ciphered == k && hashed == k;
-    for (uint16_t i = 0; i < k; ++i) {
-      crypto_op& op = *ops[base + i];
-      op.ok = done && (enc || icv_equal(_scratch[i].bytes, op.icv, t.icv_len));
+    for (uint16_t ji = 0; ji < k; ++ji) {
+      crypto_op& op = *ops[base + op_of_job[ji]];
+      op.ok = done && (enc || icv_equal(_scratch[ji].bytes, op.icv, t.icv_len));
       good += op.ok ? 1 : 0;
     }
   }
@@ -266,9 +271,11 @@ void crypto_ctx::esp_cbc_hmac_encrypt(const sa_keys& k, const esp_span* pkts, ui
   const uint32_t ct_off = esp_hdr + t.iv_len;
   for (uint16_t base = 0; base < n; base += IMB_MAX_BURST_SIZE) {
     const uint16_t cnt = n - base < IMB_MAX_BURST_SIZE ? n - base : IMB_MAX_BURST_SIZE;
+    uint16_t front = 0;
+    uint16_t back = 0;
     for (uint16_t i = 0; i < cnt; ++i) {
       const esp_span& p = pkts[base + i];
-      IMB_JOB& j = _burst_jobs[i];
+      IMB_JOB& j = _burst_jobs[place(t.hash, ct_off + p.len, cnt, front, back)];
       j.cipher_mode = t.cipher;
       j.cipher_direction = IMB_DIR_ENCRYPT;
       j.chain_order = IMB_ORDER_CIPHER_HASH;
@@ -290,7 +297,7 @@ void crypto_ctx::esp_cbc_hmac_encrypt(const sa_keys& k, const esp_span* pkts, ui
       j.u.HMAC._hashed_auth_key_xor_opad = k.opad;
     }
     IMB_SUBMIT_CIPHER_BURST_NOCHECK(_mgr, _burst_jobs, cnt, t.cipher, IMB_DIR_ENCRYPT, key_size);
-    hash_burst(cnt, t.hash);
+    hash_burst(cnt, front, t.hash);
   }
 }
 
@@ -316,6 +323,9 @@ void crypto_ctx::process_des3(crypto_op* const* ops, uint16_t n, bool* handled) 
     if (cnt == 0) {
       continue;
     }
+    uint16_t op_of_job[IMB_MAX_BURST_SIZE];
+    uint16_t front = 0;
+    uint16_t back = 0;
     for (uint16_t c = 0; c < cnt; ++c) {
       crypto_op& op = *ops[idx[c]];
       const transform_info& t = info(op.keys->xf);
@@ -323,29 +333,31 @@ void crypto_ctx::process_des3(crypto_op* const* ops, uint16_t n, bool* handled) 
       if (enc) {  // RFC 4303: the ICV covers the ciphertext
         des3_cbc(op.keys->des.openssl, op.buf + op.cipher_off, op.cipher_len, op.iv, true);
       }
-      IMB_JOB& j = _burst_jobs[c];
+      const uint16_t ji = place(t.hash, op.auth_len, cnt, front, back);
+      op_of_job[ji] = idx[c];
+      IMB_JOB& j = _burst_jobs[ji];
       j.cipher_mode = IMB_CIPHER_NULL;
       j.hash_alg = t.hash;
       j.src = op.buf;
       j.hash_start_src_offset_in_bytes = op.auth_off;
       j.msg_len_to_hash_in_bytes = op.auth_len;
-      j.auth_tag_output = enc ? op.icv : _scratch[c].bytes;
+      j.auth_tag_output = enc ? op.icv : _scratch[ji].bytes;
       j.auth_tag_output_len_in_bytes = t.icv_len;
       j.u.HMAC._hashed_auth_key_xor_ipad = op.keys->ipad;
       j.u.HMAC._hashed_auth_key_xor_opad = op.keys->opad;
     }
     // One hash algorithm a call: 3DES transforms all use HMAC-SHA1 today.
     const IMB_HASH_ALG h = info(ops[idx[0]]->keys->xf).hash;
-    const bool hashed = hash_burst(cnt, h) == cnt;
-    for (uint16_t c = 0; c < cnt; ++c) {
-      crypto_op& op = *ops[idx[c]];
+    const bool hashed = hash_burst(cnt, front, h) == cnt;
+    for (uint16_t ji = 0; ji < cnt; ++ji) {
+      crypto_op& op = *ops[op_of_job[ji]];
       const uint32_t icv_len = info(op.keys->xf).icv_len;
       if (op.dir == direction::encrypt) {
         op.ok = hashed;
         continue;
       }
       // Decrypt only what verified: the ICV of the ciphertext, before it is decrypted.
-      op.ok = hashed && icv_equal(_scratch[c].bytes, op.icv, icv_len);
+      op.ok = hashed && icv_equal(_scratch[ji].bytes, op.icv, icv_len);
       if (op.ok) {
         des3_cbc(op.keys->des.openssl, op.buf + op.cipher_off, op.cipher_len, op.iv, false);
       }

@@ -63,14 +63,13 @@ enum class arch : uint8_t { sse, avx, avx2, avx512 };
 
 std::string_view arch_name(arch a);
 
-/// Whether HMAC hash bursts go to a second, SSE manager, which ipsec-mb gives its SHA-NI
-/// code (two buffers interleaved), instead of the main manager's multi-buffer SHA lanes.
-/// auto_select: where the CPU has SHA-NI and no AVX-512. Measured on an AMD EPYC with AVX2
-/// + SHA-NI (docs/perf.md, round 5): the hash burst alone, HMAC-SHA1 0.56-0.95x the AVX2
-/// lanes' cycles up to 256 bytes, even at 512, 0.66-1.12x at 1408; HMAC-SHA256 0.42-0.48x;
-/// in the whole data plane at 1420 B the ESP stage 5-8 % cheaper. On a Sapphire Rapids the
-/// AVX-512 lanes were 2-4x faster than the SSE manager. always/never: tests, to run both
-/// paths on any CPU.
+/// Whether HMAC hash bursts of short messages go to a second, SSE manager, which ipsec-mb
+/// gives its SHA-NI code (two buffers interleaved), instead of the main manager's
+/// multi-buffer SHA lanes. auto_select: where the CPU has SHA-NI and no AVX-512 (measured
+/// on an AMD EPYC with AVX2 + SHA-NI, perf/results/2026-12-07: HMAC-SHA1 0.64-0.91x the
+/// AVX2 lanes' cycles up to ~400 bytes, 1.1x at 1408; HMAC-SHA256 0.42-0.48x at every
+/// length; on a Sapphire Rapids the AVX-512 lanes were 2-4x faster than the SSE manager).
+/// always/never: tests, to run both paths on any CPU.
 enum class sha_ni_use : uint8_t { auto_select, never, always };
 
 /// Who runs 3DES-CBC. auto_select: ipsec-mb where its manager is AVX-512 (its 16-lane DES),
@@ -160,8 +159,14 @@ class crypto_ctx {
 
   IMB_MGR* mgr() { return _mgr; }
   arch architecture() const { return _arch; }
-  /// True when HMACs are hashed by the SHA-NI (SSE) manager.
+  /// True when short HMAC messages are hashed by the SHA-NI (SSE) manager.
   bool sha_ni_hash() const { return _sha_ni != nullptr; }
+  /// With sha_ni_hash(), the longest message (ESP header, IV and payload) of hash `h`
+  /// that goes to SHA-NI. SHA-1: the AVX2 lanes caught up at ~450 bytes and won past it
+  /// (perf/results/2026-12-07/r5-micro/hash_ab.c); SHA-256: SHA-NI won at every length.
+  static uint32_t sha_ni_max_len(IMB_HASH_ALG h) {
+    return h == IMB_AUTH_HMAC_SHA_1 ? 448 : UINT32_MAX;
+  }
   /// True when 3DES-CBC runs on OpenSSL's DES rather than ipsec-mb's.
   bool des_openssl() const { return _des_openssl; }
 
@@ -172,9 +177,26 @@ class crypto_ctx {
   /// 3DES ops (not auth_only) of `ops`, by des3_cbc() and ipsec-mb's hash burst; sets their
   /// ok and returns with each one's `handled` set.
   void process_des3(crypto_op* const* ops, uint16_t n, bool* handled);
-  /// Hashes _burst_jobs[0, cnt) on the hash manager; returns how many were hashed.
-  uint32_t hash_burst(uint16_t cnt, IMB_HASH_ALG h) {
-    return IMB_SUBMIT_HASH_BURST_NOCHECK(_sha_ni != nullptr ? _sha_ni : _mgr, _burst_jobs, cnt, h);
+  /// The index in _burst_jobs for a job hashing `hash_len` bytes, of `cnt`: those for the
+  /// SHA-NI manager from the front (`front` of them so far), the rest from the back.
+  uint16_t place(IMB_HASH_ALG h, uint32_t hash_len, uint16_t cnt, uint16_t& front,
+                 uint16_t& back) const {
+    if (_sha_ni != nullptr && hash_len <= sha_ni_max_len(h)) {
+      return front++;
+    }
+    return static_cast<uint16_t>(cnt - 1 - back++);
+  }
+  /// Hashes _burst_jobs[0, cnt): the first `front` on the SHA-NI manager, the rest on
+  /// the main one. Returns how many were hashed.
+  uint32_t hash_burst(uint16_t cnt, uint16_t front, IMB_HASH_ALG h) {
+    uint32_t done = 0;
+    if (front != 0) {
+      done += IMB_SUBMIT_HASH_BURST_NOCHECK(_sha_ni, _burst_jobs, front, h);
+    }
+    if (front != cnt) {
+      done += IMB_SUBMIT_HASH_BURST_NOCHECK(_mgr, _burst_jobs + front, cnt - front, h);
+    }
+    return done;
   }
   // The computed ICV of a decrypt job lands here first, then is compared with the packet's.
   struct alignas(32) icv_scratch {
@@ -182,7 +204,7 @@ class crypto_ctx {
   };
   IMB_MGR* _mgr;
   arch _arch;
-  IMB_MGR* _sha_ni = nullptr;  // an SSE manager for HMAC hash bursts, or none
+  IMB_MGR* _sha_ni = nullptr;  // an SSE manager for short HMAC messages, or none
   bool _des_openssl = false;
   icv_scratch _scratch[IMB_MAX_JOBS];
   gcm_context_data _gcm_ctx;

@@ -239,6 +239,7 @@ int main(int argc, char** argv) {
     engines.ipsec_mb_version = imb_get_version_str();
     engines.arch = std::string(crypto::arch_name(cc.architecture()));
     engines.hmac_sha_ni = cc.sha_ni_hash();
+    engines.sha1_sha_ni_max_len = crypto::crypto_ctx::sha_ni_max_len(IMB_AUTH_HMAC_SHA_1);
     engines.des3 = cc.des_openssl() ? "openssl" : "ipsec-mb";
     for (const auto& t : crypto::transform_table) {
       if (!report.is_enabled(t.id)) engines.disabled.emplace_back(t.name);
@@ -254,7 +255,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "gm-dataplane: %u worker(s) forwarding %s <-> %s; ipsec-mb %s%s; 3DES on %s\n",
                  cfg->workers, cfg->lan.dev.c_str(), cfg->wan.dev.c_str(), engines.arch.c_str(),
-                 engines.hmac_sha_ni ? ", HMAC on SHA-NI" : "",
+                 engines.hmac_sha_ni ? ", short HMAC messages on SHA-NI" : "",
                  engines.des3.c_str());
     const uint64_t started_ns = monotonic_ns();
     uint64_t loops = 0;

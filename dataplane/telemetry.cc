@@ -122,6 +122,8 @@ int crypto(const char*, const char*, rte_tel_data* d) {
   rte_tel_data_add_dict_string(d, "ipsec_mb_version", g_crypto.ipsec_mb_version.c_str());
   rte_tel_data_add_dict_string(d, "ipsec_mb_arch", g_crypto.arch.c_str());
   rte_tel_data_add_dict_u64(d, "hmac_sha_ni", g_crypto.hmac_sha_ni ? 1 : 0);
+  rte_tel_data_add_dict_u64(d, "hmac_sha1_sha_ni_max_len",
+                            g_crypto.hmac_sha_ni ? g_crypto.sha1_sha_ni_max_len : 0);
   rte_tel_data_add_dict_string(d, "des3", g_crypto.des3.c_str());
   rte_tel_data* off = rte_tel_data_alloc();
   rte_tel_data_start_array(off, RTE_TEL_STRING_VAL);
@@ -146,7 +148,7 @@ void register_endpoints() {
   rte_telemetry_register_cmd("/gm/replay", replay, "TBAR counters (show crypto gdoi gm replay)");
   rte_telemetry_register_cmd("/gm/lcores", lcores, "Per-worker packet counters");
   rte_telemetry_register_cmd("/gm/crypto", crypto,
-                             "ipsec-mb manager, HMAC on SHA-NI or not, 3DES engine, disabled transforms");
+                             "ipsec-mb manager, SHA-NI HMAC split, 3DES engine, disabled transforms");
 }
 
 void update(const stats_view& total, const std::vector<stats_view>& per_lcore) {

@@ -14,7 +14,8 @@ namespace gm::dataplane::telemetry {
 struct crypto_engines {
   std::string ipsec_mb_version;
   std::string arch;            ///< ipsec-mb manager: SSE, AVX, AVX2, AVX512
-  bool hmac_sha_ni = false;    ///< HMACs on the SHA-NI (SSE) manager
+  bool hmac_sha_ni = false;    ///< short HMAC messages on the SHA-NI (SSE) manager
+  uint32_t sha1_sha_ni_max_len = 0;
   std::string des3;            ///< "openssl" or "ipsec-mb"
   std::vector<std::string> disabled;  ///< transforms the start-up self-test disabled
 };

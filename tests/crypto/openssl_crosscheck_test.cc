@@ -162,7 +162,7 @@ struct test_op {
 };
 
 // The third parameter, the engines beside the main manager, both on every CPU:
-// ipsec_mb_only: no SHA-NI manager, ipsec-mb's 3DES; alternates: HMAC hash bursts on the
+// ipsec_mb_only: no SHA-NI manager, ipsec-mb's 3DES; alternates: short HMAC messages on the
 // SHA-NI (SSE) manager (where the CPU lacks SHA-NI, its SSE code) and 3DES on OpenSSL's DES.
 enum class engines : uint8_t { ipsec_mb_only, alternates };
 

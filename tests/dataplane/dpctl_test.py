@@ -87,7 +87,7 @@ def main():
         check(eng["des3"] == ("ipsec-mb" if eng["ipsec_mb_arch"] == "AVX512" else "openssl")
               and bool(eng["hmac_sha_ni"]) == (" sha_ni" in flags and not avx512
                                                 and eng["ipsec_mb_arch"] != "AVX512"),
-              "/gm/crypto: 3DES on %s, HMAC on SHA-NI %s, as this CPU calls for"
+              "/gm/crypto: 3DES on %s, SHA-NI HMAC split %s, as this CPU calls for"
               % (eng["des3"], "on" if eng["hmac_sha_ni"] else "off"))
 
         pol = os.path.join(tmp, "policy.txt")
