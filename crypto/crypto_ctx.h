@@ -65,11 +65,11 @@ std::string_view arch_name(arch a);
 
 /// Whether HMAC hash bursts of short messages go to a second, SSE manager, which ipsec-mb
 /// gives its SHA-NI code (two buffers interleaved), instead of the main manager's
-/// multi-buffer SHA lanes. auto_select: where the CPU has SHA-NI and no AVX-512 (measured
-/// on an AMD EPYC with AVX2 + SHA-NI, perf/results/2026-12-07: HMAC-SHA1 0.64-0.91x the
-/// AVX2 lanes' cycles up to ~400 bytes, 1.1x at 1408; HMAC-SHA256 0.42-0.48x at every
-/// length; on a Sapphire Rapids the AVX-512 lanes were 2-4x faster than the SSE manager).
-/// always/never: tests, to run both paths on any CPU.
+/// multi-buffer SHA lanes. auto_select: where the CPU has SHA-NI and no AVX-512. Measured
+/// on an AMD EPYC with AVX2 + SHA-NI (docs/perf.md, round 5): the HMAC-SHA1 burst at
+/// 0.56-0.95x the AVX2 lanes' cycles up to 256 bytes, even at 512, behind at 1408;
+/// HMAC-SHA256 at 0.42-0.48x at every length. On a Sapphire Rapids the AVX-512 lanes were
+/// 2-4x faster than the SSE manager. always/never: tests, to run both paths on any CPU.
 enum class sha_ni_use : uint8_t { auto_select, never, always };
 
 /// Who runs 3DES-CBC. auto_select: ipsec-mb where its manager is AVX-512 (its 16-lane DES),
@@ -162,8 +162,9 @@ class crypto_ctx {
   /// True when short HMAC messages are hashed by the SHA-NI (SSE) manager.
   bool sha_ni_hash() const { return _sha_ni != nullptr; }
   /// With sha_ni_hash(), the longest message (ESP header, IV and payload) of hash `h`
-  /// that goes to SHA-NI. SHA-1: the AVX2 lanes caught up at ~450 bytes and won past it
-  /// (perf/results/2026-12-07/r5-micro/hash_ab.c); SHA-256: SHA-NI won at every length.
+  /// that goes to SHA-NI. SHA-1: the AVX2 lanes caught up at ~450 bytes and were 7-10 %
+  /// ahead at 1420 B in the whole data plane on an unshared core (every length on SHA-NI
+  /// was tried and reverted, docs/perf.md round 5); SHA-256: SHA-NI won at every length.
   static uint32_t sha_ni_max_len(IMB_HASH_ALG h) {
     return h == IMB_AUTH_HMAC_SHA_1 ? 448 : UINT32_MAX;
   }
