@@ -87,6 +87,20 @@ void fill_job(IMB_JOB* job, crypto_op* op, uint8_t* computed_icv) {
   }
 }
 
+// The hash half of a burst job, shared by the CBC + HMAC and the 3DES paths: HMAC of `len`
+// bytes at `src + off` with the SA's precomputed pads, the tag to `tag`.
+inline void fill_hmac(IMB_JOB& j, const sa_keys& k, const transform_info& t, uint8_t* src,
+                      uint32_t off, uint32_t len, uint8_t* tag) {
+  j.hash_alg = t.hash;
+  j.src = src;
+  j.hash_start_src_offset_in_bytes = off;
+  j.msg_len_to_hash_in_bytes = len;
+  j.auth_tag_output = tag;
+  j.auth_tag_output_len_in_bytes = t.icv_len;
+  j.u.HMAC._hashed_auth_key_xor_ipad = k.ipad;
+  j.u.HMAC._hashed_auth_key_xor_opad = k.opad;
+}
+
 IMB_ARCH to_imb(arch a) {
   switch (a) {
     case arch::sse:
@@ -228,22 +242,16 @@ uint16_t crypto_ctx::process_burst(crypto_op* const* ops, uint16_t n) {
       j.cipher_mode = t.cipher;
       j.cipher_direction = cdir;
       j.chain_order = enc ? IMB_ORDER_CIPHER_HASH : IMB_ORDER_HASH_CIPHER;
-      j.hash_alg = t.hash;
-      j.src = op.buf;
       j.dst = op.buf + op.cipher_off;  // the offset applies to src only
       j.cipher_start_src_offset_in_bytes = op.cipher_off;
       j.msg_len_to_cipher_in_bytes = op.cipher_len;
-      j.hash_start_src_offset_in_bytes = op.auth_off;
-      j.msg_len_to_hash_in_bytes = op.auth_len;
       j.iv = op.iv;
       j.iv_len_in_bytes = t.iv_len;
       j.enc_keys = op.keys->enc_keys;
       j.dec_keys = op.keys->dec_keys;
       j.key_len_in_bytes = t.key_len;
-      j.auth_tag_output = enc ? op.icv : _scratch[ji].bytes;
-      j.auth_tag_output_len_in_bytes = t.icv_len;
-      j.u.HMAC._hashed_auth_key_xor_ipad = op.keys->ipad;
-      j.u.HMAC._hashed_auth_key_xor_opad = op.keys->opad;
+      fill_hmac(j, *op.keys, t, op.buf, op.auth_off, op.auth_len,
+                enc ? op.icv : _scratch[ji].bytes);
     }
     uint32_t ciphered;
     uint32_t hashed;
@@ -279,22 +287,15 @@ void crypto_ctx::esp_cbc_hmac_encrypt(const sa_keys& k, const esp_span* pkts, ui
       j.cipher_mode = t.cipher;
       j.cipher_direction = IMB_DIR_ENCRYPT;
       j.chain_order = IMB_ORDER_CIPHER_HASH;
-      j.hash_alg = t.hash;
-      j.src = p.esp;
       j.dst = p.esp + ct_off;
       j.cipher_start_src_offset_in_bytes = ct_off;
       j.msg_len_to_cipher_in_bytes = p.len;
-      j.hash_start_src_offset_in_bytes = 0;
-      j.msg_len_to_hash_in_bytes = ct_off + p.len;
       j.iv = p.esp + esp_hdr;
       j.iv_len_in_bytes = t.iv_len;
       j.enc_keys = k.enc_keys;
       j.dec_keys = k.dec_keys;
       j.key_len_in_bytes = t.key_len;
-      j.auth_tag_output = p.esp + ct_off + p.len;
-      j.auth_tag_output_len_in_bytes = t.icv_len;
-      j.u.HMAC._hashed_auth_key_xor_ipad = k.ipad;
-      j.u.HMAC._hashed_auth_key_xor_opad = k.opad;
+      fill_hmac(j, k, t, p.esp, 0, ct_off + p.len, p.esp + ct_off + p.len);
     }
     IMB_SUBMIT_CIPHER_BURST_NOCHECK(_mgr, _burst_jobs, cnt, t.cipher, IMB_DIR_ENCRYPT, key_size);
     hash_burst(cnt, front, t.hash);
@@ -314,65 +315,54 @@ constexpr bool des3_transforms_share_one_hash() {
 static_assert(des3_transforms_share_one_hash());
 
 void crypto_ctx::process_des3(crypto_op* const* ops, uint16_t n, bool* handled) {
-  uint16_t idx[IMB_MAX_BURST_SIZE];
-  uint16_t i = 0;
-  while (i < n) {
-    // Up to a burst's worth of 3DES ops: their hash jobs share _burst_jobs.
-    uint16_t cnt = 0;
-    for (; i < n && cnt < IMB_MAX_BURST_SIZE; ++i) {
-      crypto_op& op = *ops[i];
-      handled[i] = info(op.keys->xf).cipher == IMB_CIPHER_DES3 && !op.auth_only;
-      if (!handled[i]) {
-        continue;
-      }
-      // What the job manager's validation refused: DES_ede3_cbc_encrypt would pad it.
-      if (op.cipher_len == 0 || (op.cipher_len & 7u) != 0) [[unlikely]] {
-        op.ok = false;
-        continue;
-      }
-      idx[cnt++] = i;
-    }
-    if (cnt == 0) {
+  uint16_t idx[IMB_MAX_BURST_SIZE];  // n <= IMB_MAX_BURST_SIZE: one burst of hash jobs
+  uint16_t cnt = 0;
+  for (uint16_t i = 0; i < n; ++i) {
+    crypto_op& op = *ops[i];
+    handled[i] = info(op.keys->xf).cipher == IMB_CIPHER_DES3 && !op.auth_only;
+    if (!handled[i]) {
       continue;
     }
-    uint16_t op_of_job[IMB_MAX_BURST_SIZE];
-    uint16_t front = 0;
-    uint16_t back = 0;
-    for (uint16_t c = 0; c < cnt; ++c) {
-      crypto_op& op = *ops[idx[c]];
-      const transform_info& t = info(op.keys->xf);
-      const bool enc = op.dir == direction::encrypt;
-      if (enc) {  // RFC 4303: the ICV covers the ciphertext
-        des3_cbc(op.keys->des.openssl, op.buf + op.cipher_off, op.cipher_len, op.iv, true);
-      }
-      const uint16_t ji = place(t.hash, op.auth_len, cnt, front, back);
-      op_of_job[ji] = idx[c];
-      IMB_JOB& j = _burst_jobs[ji];
-      j.cipher_mode = IMB_CIPHER_NULL;
-      j.hash_alg = t.hash;
-      j.src = op.buf;
-      j.hash_start_src_offset_in_bytes = op.auth_off;
-      j.msg_len_to_hash_in_bytes = op.auth_len;
-      j.auth_tag_output = enc ? op.icv : _scratch[ji].bytes;
-      j.auth_tag_output_len_in_bytes = t.icv_len;
-      j.u.HMAC._hashed_auth_key_xor_ipad = op.keys->ipad;
-      j.u.HMAC._hashed_auth_key_xor_opad = op.keys->opad;
+    // What the job manager's validation refused: DES_ede3_cbc_encrypt would pad it.
+    if (op.cipher_len == 0 || (op.cipher_len & 7u) != 0) [[unlikely]] {
+      op.ok = false;
+      continue;
     }
-    // One hash algorithm a call (static_assert above).
-    const IMB_HASH_ALG h = info(ops[idx[0]]->keys->xf).hash;
-    const bool hashed = hash_burst(cnt, front, h) == cnt;
-    for (uint16_t ji = 0; ji < cnt; ++ji) {
-      crypto_op& op = *ops[op_of_job[ji]];
-      const uint32_t icv_len = info(op.keys->xf).icv_len;
-      if (op.dir == direction::encrypt) {
-        op.ok = hashed;
-        continue;
-      }
-      // Decrypt only what verified: the ICV of the ciphertext, before it is decrypted.
-      op.ok = hashed && icv_equal(_scratch[ji].bytes, op.icv, icv_len);
-      if (op.ok) {
-        des3_cbc(op.keys->des.openssl, op.buf + op.cipher_off, op.cipher_len, op.iv, false);
-      }
+    idx[cnt++] = i;
+  }
+  if (cnt == 0) {
+    return;
+  }
+  uint16_t op_of_job[IMB_MAX_BURST_SIZE];
+  uint16_t front = 0;
+  uint16_t back = 0;
+  for (uint16_t c = 0; c < cnt; ++c) {
+    crypto_op& op = *ops[idx[c]];
+    const transform_info& t = info(op.keys->xf);
+    const bool enc = op.dir == direction::encrypt;
+    if (enc) {  // RFC 4303: the ICV covers the ciphertext
+      des3_cbc(op.keys->des.openssl, op.buf + op.cipher_off, op.cipher_len, op.iv, true);
+    }
+    const uint16_t ji = place(t.hash, op.auth_len, cnt, front, back);
+    op_of_job[ji] = idx[c];
+    IMB_JOB& j = _burst_jobs[ji];
+    j.cipher_mode = IMB_CIPHER_NULL;
+    fill_hmac(j, *op.keys, t, op.buf, op.auth_off, op.auth_len,
+              enc ? op.icv : _scratch[ji].bytes);
+  }
+  // One hash algorithm a call (static_assert above).
+  const IMB_HASH_ALG h = info(ops[idx[0]]->keys->xf).hash;
+  const bool hashed = hash_burst(cnt, front, h) == cnt;
+  for (uint16_t ji = 0; ji < cnt; ++ji) {
+    crypto_op& op = *ops[op_of_job[ji]];
+    if (op.dir == direction::encrypt) {
+      op.ok = hashed;
+      continue;
+    }
+    // Decrypt only what verified: the ICV of the ciphertext, before it is decrypted.
+    op.ok = hashed && icv_equal(_scratch[ji].bytes, op.icv, info(op.keys->xf).icv_len);
+    if (op.ok) {
+      des3_cbc(op.keys->des.openssl, op.buf + op.cipher_off, op.cipher_len, op.iv, false);
     }
   }
 }

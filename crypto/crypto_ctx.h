@@ -175,8 +175,8 @@ class crypto_ctx {
   crypto_ctx(IMB_MGR* mgr, arch a) : _mgr(mgr), _arch(a) {}
   bool burst_eligible(crypto_op* const* ops, uint16_t n) const;
   uint16_t process_burst(crypto_op* const* ops, uint16_t n);
-  /// 3DES ops (not auth_only) of `ops`, by des3_cbc() and ipsec-mb's hash burst; sets their
-  /// ok and returns with each one's `handled` set.
+  /// 3DES ops (not auth_only) of `ops`, n <= IMB_MAX_BURST_SIZE (process() slices), by
+  /// des3_cbc() and ipsec-mb's hash burst; sets their ok and each one's `handled`.
   void process_des3(crypto_op* const* ops, uint16_t n, bool* handled);
   /// The index in _burst_jobs for a job hashing `hash_len` bytes, of `cnt`: those for the
   /// SHA-NI manager from the front (`front` of them so far), the rest from the back.
