@@ -2,6 +2,7 @@
 
 #include "crypto/des3_cbc.h"
 
+#include <cstdlib>
 #include <cstring>
 
 namespace gm::crypto {
@@ -131,7 +132,8 @@ std::string_view arch_name(arch a) {
   return "?";
 }
 
-std::unique_ptr<crypto_ctx> crypto_ctx::create(arch cap, sha_ni_use sha_ni, des_engine des) {
+std::unique_ptr<crypto_ctx> crypto_ctx::create(arch cap, sha_ni_use sha_ni, des_engine des,
+                                               gcm_engine gcm) {
   IMB_MGR* mgr = alloc_mb_mgr(0);
   if (mgr == nullptr) {
     return nullptr;
@@ -175,6 +177,19 @@ std::unique_ptr<crypto_ctx> crypto_ctx::create(arch cap, sha_ni_use sha_ni, des_
   std::unique_ptr<crypto_ctx> ctx(new crypto_ctx(mgr, best));
   ctx->_des_openssl = des == des_engine::openssl ||
                       (des == des_engine::auto_select && best != arch::avx512);
+  if (gcm == gcm_engine::auto_select) {
+    // An operator's (or a benchmark's) override of the automatic choice, for A/B runs of
+    // the whole data plane: GM_GCM_ENGINE=ipsec-mb or vaes.
+    const char* e = std::getenv("GM_GCM_ENGINE");
+    if (e != nullptr && std::strcmp(e, "ipsec-mb") == 0) {
+      gcm = gcm_engine::ipsec_mb;
+    } else if (e != nullptr && std::strcmp(e, "vaes") == 0) {
+      gcm = gcm_engine::vaes_avx2;
+    }
+  }
+  ctx->_gcm_vaes = gcm_vaes::cpu_supported() &&
+                   (gcm == gcm_engine::vaes_avx2 ||
+                    (gcm == gcm_engine::auto_select && best != arch::avx512));
   const bool has_sha_ni = (f & IMB_FEATURE_SHANI) != 0;
   if (sha_ni == sha_ni_use::always ||
       (sha_ni == sha_ni_use::auto_select && has_sha_ni && best != arch::avx512)) {

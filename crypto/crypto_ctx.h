@@ -77,13 +77,20 @@ enum class sha_ni_use : uint8_t { auto_select, never, always };
 /// portable code some 60x slower (AMD EPYC, 2026-12-07). The HMAC stays with ipsec-mb.
 enum class des_engine : uint8_t { auto_select, ipsec_mb, openssl };
 
+/// Who runs AES-GCM. auto_select: crypto/gcm_vaes.h where the CPU has VAES and
+/// VPCLMULQDQ and ipsec-mb's manager is not AVX-512 (ipsec-mb 1.3 then runs one block an
+/// instruction); ipsec-mb's direct API elsewhere. vaes_avx2 falls back to ipsec-mb where
+/// the CPU lacks those instructions.
+enum class gcm_engine : uint8_t { auto_select, ipsec_mb, vaes_avx2 };
+
 class crypto_ctx {
  public:
   /// Creates a manager for the best architecture this CPU supports, or at most `cap`
   /// (tests use it to exercise the fallbacks). Returns nullptr if ipsec-mb cannot start.
   static std::unique_ptr<crypto_ctx> create(arch cap = arch::avx512,
                                             sha_ni_use sha_ni = sha_ni_use::auto_select,
-                                            des_engine des = des_engine::auto_select);
+                                            des_engine des = des_engine::auto_select,
+                                            gcm_engine gcm = gcm_engine::auto_select);
   ~crypto_ctx();
   crypto_ctx(const crypto_ctx&) = delete;
   crypto_ctx& operator=(const crypto_ctx&) = delete;
@@ -117,6 +124,12 @@ class crypto_ctx {
   /// filling a crypto_op per packet (13 stores, read back at once).
   aes_gcm_enc_dec_t gcm_fn(transform_id xf, direction dir) const {
     const bool k256 = xf == transform_id::aes_gcm_256;
+    if (_gcm_vaes) {
+      if (dir == direction::encrypt) {
+        return k256 ? gcm_vaes::enc256 : gcm_vaes::enc128;
+      }
+      return k256 ? gcm_vaes::dec256 : gcm_vaes::dec128;
+    }
     if (dir == direction::encrypt) {
       return k256 ? _mgr->gcm256_enc : _mgr->gcm128_enc;
     }
@@ -128,7 +141,7 @@ class crypto_ctx {
   void gcm_encrypt(aes_gcm_enc_dec_t fn, const sa_keys& k, uint8_t* data, uint32_t len,
                    const uint8_t* nonce, const uint8_t* aad, uint32_t aad_len, uint8_t* tag,
                    uint32_t tag_len) {
-    fn(&k.gcm, &_gcm_ctx, data, data, len, nonce, aad, aad_len, tag, tag_len);
+    fn(&k.gcm.imb, &_gcm_ctx, data, data, len, nonce, aad, aad_len, tag, tag_len);
   }
 
   /// Decrypts `len` bytes at `data` in place; true when the computed tag equals `tag`.
@@ -137,7 +150,7 @@ class crypto_ctx {
                    const uint8_t* nonce, const uint8_t* aad, uint32_t aad_len,
                    const uint8_t* tag, uint32_t tag_len) {
     alignas(16) uint8_t computed[16];
-    fn(&k.gcm, &_gcm_ctx, data, data, len, nonce, aad, aad_len, computed, tag_len);
+    fn(&k.gcm.imb, &_gcm_ctx, data, data, len, nonce, aad, aad_len, computed, tag_len);
     return icv_equal(computed, tag, tag_len);
   }
 
@@ -170,6 +183,8 @@ class crypto_ctx {
   }
   /// True when 3DES-CBC runs on OpenSSL's DES rather than ipsec-mb's.
   bool des_openssl() const { return _des_openssl; }
+  /// True when AES-GCM runs on crypto/gcm_vaes rather than ipsec-mb.
+  bool gcm_on_vaes() const { return _gcm_vaes; }
 
  private:
   crypto_ctx(IMB_MGR* mgr, arch a) : _mgr(mgr), _arch(a) {}
@@ -207,6 +222,7 @@ class crypto_ctx {
   arch _arch;
   IMB_MGR* _sha_ni = nullptr;  // an SSE manager for short HMAC messages, or none
   bool _des_openssl = false;
+  bool _gcm_vaes = false;
   icv_scratch _scratch[IMB_MAX_JOBS];
   gcm_context_data _gcm_ctx;
   // process_burst()'s jobs: the burst calls take an array of jobs, not the manager's ring.

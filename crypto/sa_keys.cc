@@ -68,12 +68,15 @@ key_error sa_keys::init(IMB_MGR* mgr, transform_id id, std::span<const uint8_t> 
   switch (t.cipher) {
     case IMB_CIPHER_GCM:
       if (t.key_len == 16) {
-        IMB_AES128_GCM_PRE(mgr, cipher_key.data(), &gcm);
+        IMB_AES128_GCM_PRE(mgr, cipher_key.data(), &gcm.imb);
       } else {
-        IMB_AES256_GCM_PRE(mgr, cipher_key.data(), &gcm);
+        IMB_AES256_GCM_PRE(mgr, cipher_key.data(), &gcm.imb);
+      }
+      if (gcm_vaes::cpu_supported()) {
+        gcm_vaes::init_key(gcm, t.key_len == 16 ? 10 : 14);
       }
       std::memcpy(salt, cipher_key.data() + t.key_len, t.salt_len);
-      enc_keys = dec_keys = &gcm;
+      enc_keys = dec_keys = &gcm.imb;
       break;
     case IMB_CIPHER_CBC:
       if (t.key_len == 16) {

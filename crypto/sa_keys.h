@@ -8,6 +8,7 @@
 
 #include <intel-ipsec-mb.h>
 
+#include "crypto/gcm_vaes.h"
 #include "crypto/transform.h"
 
 namespace gm::crypto {
@@ -30,7 +31,7 @@ struct alignas(64) sa_keys {
 
   transform_id xf = transform_id::count;
   union {
-    gcm_key_data gcm;
+    gcm_keys gcm;  // ipsec-mb is handed &gcm.imb
     struct {
       alignas(16) uint32_t enc[4 * 15];
       alignas(16) uint32_t dec[4 * 15];

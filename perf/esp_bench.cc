@@ -426,7 +426,7 @@ struct raw_workload : workload {
       for (uint32_t i = 0; i < n; ++i) {
         uint8_t* buf = bufs[off + i];
         const uint32_t len = lens[off + i];
-        fn(&keys.gcm, &gctx, buf, buf, len, iv, aad, 8, enc ? buf + len : tags[i], t.icv_len);
+        fn(&keys.gcm.imb, &gctx, buf, buf, len, iv, aad, 8, enc ? buf + len : tags[i], t.icv_len);
       }
       return true;
     }
@@ -835,10 +835,11 @@ int bench_main(int argc, char** argv) {
 
   std::printf("gm-esp-bench %s  lcore %d  %s\n", date, core, huge ? "hugepages" : "--no-huge");
   std::printf("CPU: %s [%s]\n", cpu.c_str(), flags.c_str());
-  std::printf("ipsec-mb %s, arch %s (raw loop: %s API%s); TSC %.3f GHz measured (DPDK says %.3f)\n",
+  std::printf("ipsec-mb %s, arch %s (raw loop: %s API%s%s); TSC %.3f GHz measured (DPDK says %.3f)\n",
               imb_get_version_str(), arch.c_str(),
               o.raw_burst_api ? "burst" : o.raw_direct_api ? "direct (GCM)" : "job",
               raw_ctx->des_openssl() ? "; 3DES on OpenSSL's DES, as the engine" : "",
+              lc->crypto().gcm_on_vaes() ? "; engine's GCM on crypto/gcm_vaes, raw's ipsec-mb" : "",
               tsc_hz / 1e9, static_cast<double>(rte_get_tsc_hz()) / 1e9);
   std::printf("burst %u, working set %u pkts, %d reps x %.3f s timed, tbar %s\n", o.burst, o.pkts,
               o.reps, o.seconds, o.tbar ? "on" : "off");
@@ -979,6 +980,7 @@ int bench_main(int argc, char** argv) {
      << "  \"ipsec_mb_arch\": \"" << arch << "\",\n"
      << "  \"raw_api\": \""
      << (o.raw_burst_api ? "burst" : o.raw_direct_api ? "direct (GCM)" : "job") << "\",\n"
+     << "  \"gcm_engine\": \"" << (lc->crypto().gcm_on_vaes() ? "vaes-avx2" : "ipsec-mb") << "\",\n"
      << "  \"des3_engine\": \"" << (raw_ctx->des_openssl() ? "openssl" : "ipsec-mb") << "\",\n"
      << "  \"hmac_sha_ni\": " << (lc->crypto().sha_ni_hash() ? "true" : "false") << ",\n"
      << "  \"tsc_hz_measured\": " << static_cast<uint64_t>(tsc_hz) << ",\n"

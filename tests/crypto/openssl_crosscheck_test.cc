@@ -162,8 +162,9 @@ struct test_op {
 };
 
 // The third parameter, the engines beside the main manager, both on every CPU:
-// ipsec_mb_only: no SHA-NI manager, ipsec-mb's 3DES; alternates: short HMAC messages on the
-// SHA-NI (SSE) manager (where the CPU lacks SHA-NI, its SSE code) and 3DES on OpenSSL's DES.
+// ipsec_mb_only: no SHA-NI manager, ipsec-mb's 3DES and GCM; alternates: short HMAC messages
+// on the SHA-NI (SSE) manager (where the CPU lacks SHA-NI, its SSE code), 3DES on OpenSSL's
+// DES and AES-GCM on crypto/gcm_vaes (where the CPU has VAES and VPCLMULQDQ).
 enum class engines : uint8_t { ipsec_mb_only, alternates };
 
 class crosscheck : public ::testing::TestWithParam<std::tuple<transform_id, arch, engines>> {
@@ -171,14 +172,20 @@ class crosscheck : public ::testing::TestWithParam<std::tuple<transform_id, arch
   void SetUp() override {
     const auto [xf, a, e] = GetParam();
     _t = &info(xf);
+    const bool gcm = _t->cipher == IMB_CIPHER_GCM;
     if (e == engines::alternates && _t->hash != IMB_AUTH_HMAC_SHA_1 &&
-        _t->hash != IMB_AUTH_HMAC_SHA_256) {
+        _t->hash != IMB_AUTH_HMAC_SHA_256 && !gcm) {
       GTEST_SKIP() << "no alternate engine for this transform";
+    }
+    if (e == engines::alternates && gcm && !gcm_vaes::cpu_supported()) {
+      GTEST_SKIP() << "CPU lacks VAES or VPCLMULQDQ for the alternate GCM engine";
     }
     const bool alt = e == engines::alternates;
     _ctx = crypto_ctx::create(a, alt ? sha_ni_use::always : sha_ni_use::never,
-                              alt ? des_engine::openssl : des_engine::ipsec_mb);
+                              alt ? des_engine::openssl : des_engine::ipsec_mb,
+                              alt ? gcm_engine::vaes_avx2 : gcm_engine::ipsec_mb);
     ASSERT_NE(_ctx, nullptr);
+    ASSERT_EQ(_ctx->gcm_on_vaes(), alt && gcm_vaes::cpu_supported());
     if (_ctx->architecture() != a) {
       GTEST_SKIP() << "CPU lacks " << arch_name(a) << " (got " << arch_name(_ctx->architecture())
                    << ")";

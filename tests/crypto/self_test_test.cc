@@ -39,19 +39,24 @@ TEST(self_test, picks_the_best_architecture_the_cpu_has) {
   }
 }
 
-TEST(self_test, the_sha_ni_and_3des_engines_follow_the_cpu_and_can_be_forced) {
+TEST(self_test, the_sha_ni_3des_and_gcm_engines_follow_the_cpu_and_can_be_forced) {
   auto ctx = crypto_ctx::create();
   ASSERT_NE(ctx, nullptr);
   const bool avx512 = ctx->architecture() == arch::avx512;
   const bool sha_ni = (ctx->mgr()->features & IMB_FEATURE_SHANI) != 0;
   EXPECT_EQ(ctx->sha_ni_hash(), sha_ni && !avx512);
   EXPECT_EQ(ctx->des_openssl(), !avx512);
-  auto plain = crypto_ctx::create(arch::avx512, sha_ni_use::never, des_engine::ipsec_mb);
+  EXPECT_EQ(ctx->gcm_on_vaes(), gcm_vaes::cpu_supported() && !avx512);
+  auto plain = crypto_ctx::create(arch::avx512, sha_ni_use::never, des_engine::ipsec_mb,
+                                  gcm_engine::ipsec_mb);
   EXPECT_FALSE(plain->sha_ni_hash());
   EXPECT_FALSE(plain->des_openssl());
-  auto alt = crypto_ctx::create(arch::avx512, sha_ni_use::always, des_engine::openssl);
+  EXPECT_FALSE(plain->gcm_on_vaes());
+  auto alt = crypto_ctx::create(arch::avx512, sha_ni_use::always, des_engine::openssl,
+                                gcm_engine::vaes_avx2);
   EXPECT_TRUE(alt->sha_ni_hash());
   EXPECT_TRUE(alt->des_openssl());
+  EXPECT_EQ(alt->gcm_on_vaes(), gcm_vaes::cpu_supported());
   // The known answers pass on both sets of engines.
   for (crypto_ctx* c : {plain.get(), alt.get()}) {
     const self_test_report r = run_self_test(*c);
