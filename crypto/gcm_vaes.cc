@@ -14,6 +14,8 @@ namespace gm::crypto::gcm_vaes {
 namespace {
 
 static_assert(offsetof(gcm_keys, imb) == 0, "gcm_keys is reached through its imb member");
+static_assert(offsetof(gcm_keys, hpow) % 32 == 16 && offsetof(gcm_keys, hkar) % 32 == 16,
+              "the eight-block loop's power pairs are 32-byte aligned");
 
 const gcm_keys& keys_of(const gcm_key_data* k) {
   return *reinterpret_cast<const gcm_keys*>(k);
@@ -154,12 +156,27 @@ GM_VAES inline __m128i ghash_bytes(__m128i s, const uint8_t* p, uint64_t len, __
   return s;
 }
 
-// 12 bytes into the low three dwords, the fourth zero.
-GM_VAES inline __m128i load12(const uint8_t* p) {
-  uint32_t w;
-  std::memcpy(&w, p + 8, 4);
-  return _mm_insert_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)),
-                          static_cast<int>(w), 2);
+// Loads in the pieces the ESP stages store them in (salt 4 + IV 8 for the nonce, SPI 4 +
+// sequence number 4 (+ 4) for the AAD), so each load is forwarded from one store.
+GM_VAES inline int load_dword(const uint8_t* p) {
+  int w;
+  std::memcpy(&w, p, 4);
+  return w;
+}
+
+// Nonce bytes 0-3, 4-11 into the low three dwords, the fourth zero.
+GM_VAES inline __m128i load_nonce(const uint8_t* p) {
+  const __m128i iv = _mm_slli_si128(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + 4)), 4);
+  return _mm_insert_epi32(iv, load_dword(p), 0);
+}
+
+// AAD of 8 or 12 bytes, dword by dword, the rest zero.
+GM_VAES inline __m128i load_aad(const uint8_t* p, uint64_t len) {
+  __m128i a = _mm_insert_epi32(_mm_cvtsi32_si128(load_dword(p)), load_dword(p + 4), 1);
+  if (len == 12) {
+    a = _mm_insert_epi32(a, load_dword(p + 8), 2);
+  }
+  return a;
 }
 
 // The AAD of ESP (8 or 12 bytes) is one block, A. It is not hashed on its own: it joins
@@ -250,17 +267,15 @@ GM_VAES void crypt(const gcm_key_data* key, uint8_t* out, const uint8_t* in, uin
 
   // Built in registers: bytes stored to the stack and loaded back as one block would miss
   // store-to-load forwarding, some 10 cycles on the path of a short packet.
-  const __m128i j0 = _mm_insert_epi32(load12(iv), 0x01000000, 3);
+  const __m128i j0 = _mm_insert_epi32(load_nonce(iv), 0x01000000, 3);
   const __m128i tag_mask = aes_block<Nr>(j0, k);
 
   __m128i s = _mm_setzero_si128();
   aad_block a{_mm_setzero_si128(), false};
   if (aad_len > 16) {
     s = ghash_bytes(s, aad, aad_len, h1);
-  } else if (aad_len == 8) {
-    a = {bswap(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(aad))), true};
-  } else if (aad_len == 12) {
-    a = {bswap(load12(aad)), true};
+  } else if (aad_len == 8 || aad_len == 12) {
+    a = {bswap(load_aad(aad, aad_len)), true};
   } else if (aad_len != 0) {
     alignas(16) uint8_t b[16] = {};
     std::memcpy(b, aad, aad_len);

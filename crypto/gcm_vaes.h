@@ -22,8 +22,12 @@ namespace gm::crypto {
 struct gcm_keys {
   gcm_key_data imb;  ///< ipsec-mb's: its expanded keys (ours read them too) and GHASH table
   alignas(32) uint8_t rk2[15][32];  ///< round keys, each twice: one per 128-bit lane
-  alignas(32) uint8_t hpow[9][16];  ///< hpow[i] = H^(9-i), H in POLYVAL form (times x)
-  alignas(32) uint8_t hkar[9][16];  ///< hpow[i]'s two halves XORed, in both: for Karatsuba
+  // Each table starts 16 bytes past a 32-byte boundary, so that the pairs the eight-block
+  // loop loads (entries 1-2, 3-4, 5-6, 7-8) do not cross cache lines.
+  alignas(32) uint8_t pad1[16];
+  uint8_t hpow[9][16];  ///< hpow[i] = H^(9-i), H in POLYVAL form (times x)
+  alignas(32) uint8_t pad2[16];
+  uint8_t hkar[9][16];  ///< hpow[i]'s two halves XORed, in both: for Karatsuba
 };
 
 namespace gcm_vaes {

@@ -241,6 +241,7 @@ int main(int argc, char** argv) {
     engines.hmac_sha_ni = cc.sha_ni_hash();
     engines.sha1_sha_ni_max_len = crypto::crypto_ctx::sha_ni_max_len(IMB_AUTH_HMAC_SHA_1);
     engines.des3 = cc.des_openssl() ? "openssl" : "ipsec-mb";
+    engines.gcm = cc.gcm_on_vaes() ? "vaes-avx2" : "ipsec-mb";
     for (const auto& t : crypto::transform_table) {
       if (!report.is_enabled(t.id)) engines.disabled.emplace_back(t.name);
     }
@@ -253,10 +254,11 @@ int main(int argc, char** argv) {
       lcore = rte_get_next_lcore(lcore, 1, 0);
     }
     std::fprintf(stderr,
-                 "gm-dataplane: %u worker(s) forwarding %s <-> %s; ipsec-mb %s%s; 3DES on %s\n",
+                 "gm-dataplane: %u worker(s) forwarding %s <-> %s; ipsec-mb %s%s; 3DES on %s; "
+                 "AES-GCM on %s\n",
                  cfg->workers, cfg->lan.dev.c_str(), cfg->wan.dev.c_str(), engines.arch.c_str(),
                  engines.hmac_sha_ni ? ", short HMAC messages on SHA-NI" : "",
-                 engines.des3.c_str());
+                 engines.des3.c_str(), engines.gcm.c_str());
     const uint64_t started_ns = monotonic_ns();
     uint64_t loops = 0;
     uint64_t last_rx = 0;

@@ -17,6 +17,7 @@ struct crypto_engines {
   bool hmac_sha_ni = false;    ///< short HMAC messages on the SHA-NI (SSE) manager
   uint32_t sha1_sha_ni_max_len = 0;
   std::string des3;            ///< "openssl" or "ipsec-mb"
+  std::string gcm;             ///< "vaes-avx2" (crypto/gcm_vaes) or "ipsec-mb"
   std::vector<std::string> disabled;  ///< transforms the start-up self-test disabled
 };
 

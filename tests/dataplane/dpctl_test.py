@@ -88,6 +88,11 @@ def main():
                                                 and eng["ipsec_mb_arch"] != "AVX512"),
               "/gm/crypto: 3DES on %s, SHA-NI HMAC split %s, as this CPU calls for"
               % (eng["des3"], "on" if eng["hmac_sha_ni"] else "off"))
+        vaes = all(" %s" % f in flags for f in ("avx2", "aes", "pclmulqdq", "vaes", "vpclmulqdq"))
+        want_gcm = ("vaes-avx2" if vaes and eng["ipsec_mb_arch"] != "AVX512"
+                    and os.environ.get("GM_GCM_ENGINE") != "ipsec-mb" else "ipsec-mb")
+        check(eng["gcm"] == want_gcm, "/gm/crypto: AES-GCM on %s, as this CPU calls for"
+              % eng["gcm"])
 
         pol = os.path.join(tmp, "policy.txt")
         with open(pol, "w") as f:
