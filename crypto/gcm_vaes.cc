@@ -267,9 +267,9 @@ GM_VAES __m128i tail(const gcm_keys& k, uint8_t* out, const uint8_t* in, uint32_
 }
 
 template <int Nr, bool Enc>
-GM_VAES void crypt(const gcm_key_data* key, uint8_t* out, const uint8_t* in, uint64_t len,
-                   const uint8_t* iv, const uint8_t* aad, uint64_t aad_len, uint8_t* tag,
-                   uint64_t tag_len) {
+GM_VAES void crypt(const gcm_key_data* key, gcm_context_data* /*unused*/, uint8_t* out,
+                   const uint8_t* in, uint64_t len, const uint8_t* iv, const uint8_t* aad,
+                   uint64_t aad_len, uint8_t* tag, uint64_t tag_len) {
   const gcm_keys& k = keys_of(key);
   const __m128i h1 = load16(k.hpow[8]);
 
@@ -396,28 +396,9 @@ GM_VAES void init_key(gcm_keys& k, int rounds) {
   _mm_store_si128(reinterpret_cast<__m128i*>(q), _mm_setzero_si128());
 }
 
-GM_VAES void enc128(const gcm_key_data* key, gcm_context_data*, uint8_t* out, const uint8_t* in,
-                    uint64_t len, const uint8_t* iv, const uint8_t* aad, uint64_t aad_len,
-                    uint8_t* tag, uint64_t tag_len) {
-  crypt<10, true>(key, out, in, len, iv, aad, aad_len, tag, tag_len);
-}
-
-GM_VAES void dec128(const gcm_key_data* key, gcm_context_data*, uint8_t* out, const uint8_t* in,
-                    uint64_t len, const uint8_t* iv, const uint8_t* aad, uint64_t aad_len,
-                    uint8_t* tag, uint64_t tag_len) {
-  crypt<10, false>(key, out, in, len, iv, aad, aad_len, tag, tag_len);
-}
-
-GM_VAES void enc256(const gcm_key_data* key, gcm_context_data*, uint8_t* out, const uint8_t* in,
-                    uint64_t len, const uint8_t* iv, const uint8_t* aad, uint64_t aad_len,
-                    uint8_t* tag, uint64_t tag_len) {
-  crypt<14, true>(key, out, in, len, iv, aad, aad_len, tag, tag_len);
-}
-
-GM_VAES void dec256(const gcm_key_data* key, gcm_context_data*, uint8_t* out, const uint8_t* in,
-                    uint64_t len, const uint8_t* iv, const uint8_t* aad, uint64_t aad_len,
-                    uint8_t* tag, uint64_t tag_len) {
-  crypt<14, false>(key, out, in, len, iv, aad, aad_len, tag, tag_len);
-}
+const aes_gcm_enc_dec_t enc128 = crypt<10, true>;
+const aes_gcm_enc_dec_t dec128 = crypt<10, false>;
+const aes_gcm_enc_dec_t enc256 = crypt<14, true>;
+const aes_gcm_enc_dec_t dec256 = crypt<14, false>;
 
 }  // namespace gm::crypto::gcm_vaes

@@ -39,18 +39,13 @@ bool cpu_supported();
 /// `rounds`: 10 (AES-128) or 14 (AES-256). Only where cpu_supported().
 void init_key(gcm_keys& k, int rounds);
 
-void enc128(const gcm_key_data* key, gcm_context_data* unused, uint8_t* out,
-            const uint8_t* in, uint64_t len, const uint8_t* iv, const uint8_t* aad,
-            uint64_t aad_len, uint8_t* tag, uint64_t tag_len);
-void dec128(const gcm_key_data* key, gcm_context_data* unused, uint8_t* out,
-            const uint8_t* in, uint64_t len, const uint8_t* iv, const uint8_t* aad,
-            uint64_t aad_len, uint8_t* tag, uint64_t tag_len);
-void enc256(const gcm_key_data* key, gcm_context_data* unused, uint8_t* out,
-            const uint8_t* in, uint64_t len, const uint8_t* iv, const uint8_t* aad,
-            uint64_t aad_len, uint8_t* tag, uint64_t tag_len);
-void dec256(const gcm_key_data* key, gcm_context_data* unused, uint8_t* out,
-            const uint8_t* in, uint64_t len, const uint8_t* iv, const uint8_t* aad,
-            uint64_t aad_len, uint8_t* tag, uint64_t tag_len);
+/// Encrypt or decrypt `len` bytes from `in` to `out` (the same buffer or apart) and write
+/// the `tag_len`-byte tag; the nonce `iv` is 12 bytes; the context argument is unused.
+/// AES-128 and AES-256.
+extern const aes_gcm_enc_dec_t enc128;
+extern const aes_gcm_enc_dec_t dec128;
+extern const aes_gcm_enc_dec_t enc256;
+extern const aes_gcm_enc_dec_t dec256;
 
 }  // namespace gcm_vaes
 }  // namespace gm::crypto
