@@ -1,5 +1,6 @@
 #include "crypto/crypto_ctx.h"
 
+#include "crypto/cbc_sha1_shani.h"
 #include "crypto/des3_cbc.h"
 
 #include <cstdlib>
@@ -102,6 +103,20 @@ inline void fill_hmac(IMB_JOB& j, const sa_keys& k, const transform_info& t, uin
   j.u.HMAC._hashed_auth_key_xor_opad = k.opad;
 }
 
+// True when every op is an ESP packet of one SA as esp_job_op() lays it out (header and
+// IV, then the payload; all of it authenticated), the shape crypto/cbc_sha1_shani takes.
+bool esp_shaped(crypto_op* const* ops, uint16_t n) {
+  constexpr uint32_t hdr_iv = 8 + 16;
+  for (uint16_t i = 0; i < n; ++i) {
+    const crypto_op& o = *ops[i];
+    if (o.keys != ops[0]->keys || o.cipher_off != hdr_iv || o.auth_off != 0 ||
+        o.auth_len != hdr_iv + o.cipher_len || o.iv != o.buf + 8) {
+      return false;
+    }
+  }
+  return true;
+}
+
 IMB_ARCH to_imb(arch a) {
   switch (a) {
     case arch::sse:
@@ -133,7 +148,7 @@ std::string_view arch_name(arch a) {
 }
 
 std::unique_ptr<crypto_ctx> crypto_ctx::create(arch cap, sha_ni_use sha_ni, des_engine des,
-                                               gcm_engine gcm) {
+                                               gcm_engine gcm, cbc_sha1_engine cbc) {
   IMB_MGR* mgr = alloc_mb_mgr(0);
   if (mgr == nullptr) {
     return nullptr;
@@ -190,6 +205,19 @@ std::unique_ptr<crypto_ctx> crypto_ctx::create(arch cap, sha_ni_use sha_ni, des_
   ctx->_gcm_vaes = gcm_vaes::cpu_supported() &&
                    (gcm == gcm_engine::vaes_avx2 ||
                     (gcm == gcm_engine::auto_select && best != arch::avx512));
+  if (cbc == cbc_sha1_engine::auto_select) {
+    // The same kind of override for AES-CBC + HMAC-SHA1: GM_CBC_SHA1_ENGINE=ipsec-mb or
+    // stitched.
+    const char* e = std::getenv("GM_CBC_SHA1_ENGINE");
+    if (e != nullptr && std::strcmp(e, "ipsec-mb") == 0) {
+      cbc = cbc_sha1_engine::ipsec_mb;
+    } else if (e != nullptr && std::strcmp(e, "stitched") == 0) {
+      cbc = cbc_sha1_engine::stitched;
+    }
+  }
+  ctx->_cbc_sha1 = cbc_sha1::cpu_supported() &&
+                   (cbc == cbc_sha1_engine::stitched ||
+                    (cbc == cbc_sha1_engine::auto_select && best != arch::avx512));
   const bool has_sha_ni = (f & IMB_FEATURE_SHANI) != 0;
   if (sha_ni == sha_ni_use::always ||
       (sha_ni == sha_ni_use::auto_select && has_sha_ni && best != arch::avx512)) {
@@ -238,9 +266,32 @@ bool crypto_ctx::burst_eligible(crypto_op* const* ops, uint16_t n) const {
   return true;
 }
 
+uint16_t crypto_ctx::decrypt_cbc_sha1(crypto_op* const* ops, uint16_t n) {
+  const transform_info& t = info(ops[0]->keys->xf);
+  cbc_sha1::packet pk[IMB_MAX_BURST_SIZE];
+  uint16_t good = 0;
+  for (uint16_t base = 0; base < n; base += IMB_MAX_BURST_SIZE) {
+    const uint16_t cnt = n - base < IMB_MAX_BURST_SIZE ? n - base : IMB_MAX_BURST_SIZE;
+    for (uint16_t i = 0; i < cnt; ++i) {
+      const crypto_op& op = *ops[base + i];
+      pk[i] = {op.buf, op.cipher_len, _scratch[i].bytes};
+    }
+    cbc_sha1::decrypt(*ops[base]->keys, pk, cnt, t.icv_len);
+    for (uint16_t i = 0; i < cnt; ++i) {
+      crypto_op& op = *ops[base + i];
+      op.ok = icv_equal(_scratch[i].bytes, op.icv, t.icv_len);
+      good += op.ok ? 1 : 0;
+    }
+  }
+  return good;
+}
+
 uint16_t crypto_ctx::process_burst(crypto_op* const* ops, uint16_t n) {
   const transform_info& t = info(ops[0]->keys->xf);
   const bool enc = ops[0]->dir == direction::encrypt;
+  if (_cbc_sha1 && !enc && t.hash == IMB_AUTH_HMAC_SHA_1 && esp_shaped(ops, n)) {
+    return decrypt_cbc_sha1(ops, n);
+  }
   const auto key_size = static_cast<IMB_KEY_SIZE_BYTES>(t.key_len);
   const IMB_CIPHER_DIRECTION cdir = enc ? IMB_DIR_ENCRYPT : IMB_DIR_DECRYPT;
   uint16_t good = 0;
@@ -289,6 +340,19 @@ uint16_t crypto_ctx::process_burst(crypto_op* const* ops, uint16_t n) {
 
 void crypto_ctx::esp_cbc_hmac_encrypt(const sa_keys& k, const esp_span* pkts, uint16_t n) {
   const transform_info& t = info(k.xf);
+  if (_cbc_sha1 && t.hash == IMB_AUTH_HMAC_SHA_1) {
+    static_assert(sizeof(cbc_sha1::packet) <= 32, "a burst's packets stay on the stack");
+    cbc_sha1::packet pk[IMB_MAX_BURST_SIZE];
+    for (uint16_t base = 0; base < n; base += IMB_MAX_BURST_SIZE) {
+      const uint16_t cnt = n - base < IMB_MAX_BURST_SIZE ? n - base : IMB_MAX_BURST_SIZE;
+      for (uint16_t i = 0; i < cnt; ++i) {
+        const esp_span& p = pkts[base + i];
+        pk[i] = {p.esp, p.len, p.esp + 24 + p.len};
+      }
+      cbc_sha1::encrypt(k, pk, cnt, t.icv_len);
+    }
+    return;
+  }
   const auto key_size = static_cast<IMB_KEY_SIZE_BYTES>(t.key_len);
   constexpr uint32_t esp_hdr = 8;  // SPI, sequence number
   const uint32_t ct_off = esp_hdr + t.iv_len;

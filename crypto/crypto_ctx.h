@@ -83,6 +83,12 @@ enum class des_engine : uint8_t { auto_select, ipsec_mb, openssl };
 /// the CPU lacks those instructions.
 enum class gcm_engine : uint8_t { auto_select, ipsec_mb, vaes_avx2 };
 
+/// Who runs AES-CBC + HMAC-SHA1 bursts. auto_select: crypto/cbc_sha1_shani.h (cipher and
+/// hash in one pass, four packets at a time) where the CPU has SHA-NI and ipsec-mb's
+/// manager is not AVX-512; ipsec-mb's cipher and hash bursts elsewhere. stitched falls
+/// back to ipsec-mb where the CPU lacks SHA-NI.
+enum class cbc_sha1_engine : uint8_t { auto_select, ipsec_mb, stitched };
+
 class crypto_ctx {
  public:
   /// Creates a manager for the best architecture this CPU supports, or at most `cap`
@@ -90,7 +96,8 @@ class crypto_ctx {
   static std::unique_ptr<crypto_ctx> create(arch cap = arch::avx512,
                                             sha_ni_use sha_ni = sha_ni_use::auto_select,
                                             des_engine des = des_engine::auto_select,
-                                            gcm_engine gcm = gcm_engine::auto_select);
+                                            gcm_engine gcm = gcm_engine::auto_select,
+                                            cbc_sha1_engine cbc = cbc_sha1_engine::auto_select);
   ~crypto_ctx();
   crypto_ctx(const crypto_ctx&) = delete;
   crypto_ctx& operator=(const crypto_ctx&) = delete;
@@ -185,11 +192,15 @@ class crypto_ctx {
   bool des_openssl() const { return _des_openssl; }
   /// True when AES-GCM runs on crypto/gcm_vaes rather than ipsec-mb.
   bool gcm_on_vaes() const { return _gcm_vaes; }
+  /// True when AES-CBC + HMAC-SHA1 bursts run on crypto/cbc_sha1_shani.
+  bool cbc_sha1_stitched() const { return _cbc_sha1; }
 
  private:
   crypto_ctx(IMB_MGR* mgr, arch a) : _mgr(mgr), _arch(a) {}
   bool burst_eligible(crypto_op* const* ops, uint16_t n) const;
   uint16_t process_burst(crypto_op* const* ops, uint16_t n);
+  /// process_burst() for AES-CBC + HMAC-SHA1 ESP decrypt ops on crypto/cbc_sha1_shani.
+  uint16_t decrypt_cbc_sha1(crypto_op* const* ops, uint16_t n);
   /// 3DES ops (not auth_only) of `ops`, n <= IMB_MAX_BURST_SIZE (process() slices), by
   /// des3_cbc() and ipsec-mb's hash burst; sets their ok and each one's `handled`.
   void process_des3(crypto_op* const* ops, uint16_t n, bool* handled);
@@ -223,6 +234,7 @@ class crypto_ctx {
   IMB_MGR* _sha_ni = nullptr;  // an SSE manager for short HMAC messages, or none
   bool _des_openssl = false;
   bool _gcm_vaes = false;
+  bool _cbc_sha1 = false;
   icv_scratch _scratch[IMB_MAX_JOBS];
   gcm_context_data _gcm_ctx;
   // process_burst()'s jobs: the burst calls take an array of jobs, not the manager's ring.

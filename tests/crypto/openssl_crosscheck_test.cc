@@ -19,6 +19,7 @@
 #include <tuple>
 #include <vector>
 
+#include "crypto/cbc_sha1_shani.h"
 #include "crypto/crypto_ctx.h"
 #include "crypto/sa_keys.h"
 #include "crypto/transform.h"
@@ -183,9 +184,11 @@ class crosscheck : public ::testing::TestWithParam<std::tuple<transform_id, arch
     const bool alt = e == engines::alternates;
     _ctx = crypto_ctx::create(a, alt ? sha_ni_use::always : sha_ni_use::never,
                               alt ? des_engine::openssl : des_engine::ipsec_mb,
-                              alt ? gcm_engine::vaes_avx2 : gcm_engine::ipsec_mb);
+                              alt ? gcm_engine::vaes_avx2 : gcm_engine::ipsec_mb,
+                              alt ? cbc_sha1_engine::stitched : cbc_sha1_engine::ipsec_mb);
     ASSERT_NE(_ctx, nullptr);
     ASSERT_EQ(_ctx->gcm_on_vaes(), alt && gcm_vaes::cpu_supported());
+    ASSERT_EQ(_ctx->cbc_sha1_stitched(), alt && cbc_sha1::cpu_supported());
     if (_ctx->architecture() != a) {
       GTEST_SKIP() << "CPU lacks " << arch_name(a) << " (got " << arch_name(_ctx->architecture())
                    << ")";

@@ -1,8 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include <string>
 #include <vector>
 
+#include "crypto/cbc_sha1_shani.h"
 #include "crypto/crypto_ctx.h"
 #include "crypto/sa_keys.h"
 #include "crypto/self_test.h"
@@ -39,7 +42,7 @@ TEST(self_test, picks_the_best_architecture_the_cpu_has) {
   }
 }
 
-TEST(self_test, the_sha_ni_3des_and_gcm_engines_follow_the_cpu_and_can_be_forced) {
+TEST(self_test, the_sha_ni_3des_gcm_and_cbc_sha1_engines_follow_the_cpu_and_can_be_forced) {
   auto ctx = crypto_ctx::create();
   ASSERT_NE(ctx, nullptr);
   const bool avx512 = ctx->architecture() == arch::avx512;
@@ -47,16 +50,21 @@ TEST(self_test, the_sha_ni_3des_and_gcm_engines_follow_the_cpu_and_can_be_forced
   EXPECT_EQ(ctx->sha_ni_hash(), sha_ni && !avx512);
   EXPECT_EQ(ctx->des_openssl(), !avx512);
   EXPECT_EQ(ctx->gcm_on_vaes(), gcm_vaes::cpu_supported() && !avx512);
+  if (std::getenv("GM_CBC_SHA1_ENGINE") == nullptr) {
+    EXPECT_EQ(ctx->cbc_sha1_stitched(), cbc_sha1::cpu_supported() && !avx512);
+  }
   auto plain = crypto_ctx::create(arch::avx512, sha_ni_use::never, des_engine::ipsec_mb,
-                                  gcm_engine::ipsec_mb);
+                                  gcm_engine::ipsec_mb, cbc_sha1_engine::ipsec_mb);
   EXPECT_FALSE(plain->sha_ni_hash());
   EXPECT_FALSE(plain->des_openssl());
   EXPECT_FALSE(plain->gcm_on_vaes());
+  EXPECT_FALSE(plain->cbc_sha1_stitched());
   auto alt = crypto_ctx::create(arch::avx512, sha_ni_use::always, des_engine::openssl,
-                                gcm_engine::vaes_avx2);
+                                gcm_engine::vaes_avx2, cbc_sha1_engine::stitched);
   EXPECT_TRUE(alt->sha_ni_hash());
   EXPECT_TRUE(alt->des_openssl());
   EXPECT_EQ(alt->gcm_on_vaes(), gcm_vaes::cpu_supported());
+  EXPECT_EQ(alt->cbc_sha1_stitched(), cbc_sha1::cpu_supported());
   // The known answers pass on both sets of engines.
   for (crypto_ctx* c : {plain.get(), alt.get()}) {
     const self_test_report r = run_self_test(*c);

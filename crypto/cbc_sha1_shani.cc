@@ -1,0 +1,410 @@
+#include "crypto/cbc_sha1_shani.h"
+
+#include <cpuid.h>
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstring>
+
+#include "crypto/sa_keys.h"
+#include "crypto/transform.h"
+
+// Every function that touches a vector register is compiled for the instructions
+// cpu_supported() checks; AVX for the three-operand forms of the AES and XOR steps.
+#define GM_SHANI __attribute__((target("avx,aes,sha")))
+// The step templates hold every lane's registers in local arrays: they have to be inlined
+// whole, or the arrays live in memory across calls.
+#define GM_SHANI_INLINE GM_SHANI __attribute__((always_inline)) inline
+
+namespace gm::crypto::cbc_sha1 {
+
+namespace {
+
+constexpr uint32_t esp_hdr_iv = 24;  // SPI, sequence number, 16-byte IV
+constexpr int max_lanes = 4;
+
+// The state of one group of packets of equal length: SHA-1 as SHA-NI holds it (ABCD in
+// one register, E in the top word of another) and each packet's last CBC block.
+template <int L>
+struct lanes {
+  uint8_t* esp[L];
+  __m128i abcd[L];
+  __m128i e[L];
+  __m128i chain[L];  // encrypt: the last ciphertext block; decrypt: the last one read
+};
+
+GM_SHANI_INLINE __m128i be_words(__m128i x) {  // message bytes to SHA-1's big-endian words
+  return _mm_shuffle_epi8(x, _mm_set_epi64x(0x0001020304050607LL, 0x08090a0b0c0d0e0fLL));
+}
+
+template <int I>
+GM_SHANI_INLINE __m128i rounds4(__m128i abcd, __m128i e) {
+  return _mm_sha1rnds4_epu32(abcd, e, I / 5);
+}
+
+// Four rounds (step I of 20) of one block for each lane: the SHA-NI sequence of Intel's
+// white paper, with the message schedule kept in w[l][0..3] (w[l][j] holds words
+// 4(I+k)..4(I+k)+3 for the k with (I+k) % 4 == j). `prev` is ABCD before the step before.
+template <int L, int I>
+GM_SHANI_INLINE void sha_step(__m128i (&w)[L][4], __m128i* abcd, __m128i* e, __m128i* prev) {
+#pragma GCC unroll 4
+  for (int l = 0; l < L; ++l) {
+    __m128i x = I == 0 ? _mm_add_epi32(e[l], w[l][0]) : _mm_sha1nexte_epu32(prev[l], w[l][I % 4]);
+    prev[l] = abcd[l];
+    if (I >= 3 && I <= 18) {
+      w[l][(I + 1) % 4] = _mm_sha1msg2_epu32(w[l][(I + 1) % 4], w[l][I % 4]);
+    }
+    abcd[l] = rounds4<I>(abcd[l], x);
+    if (I >= 1 && I <= 16) {
+      w[l][(I + 3) % 4] = _mm_sha1msg1_epu32(w[l][(I + 3) % 4], w[l][I % 4]);
+    }
+    if (I >= 2 && I <= 17) {
+      w[l][(I + 2) % 4] = _mm_xor_si128(w[l][(I + 2) % 4], w[l][I % 4]);
+    }
+  }
+}
+
+// One AES micro-step K of the four blocks each lane ciphers in a stitched step: block
+// K / (Nr + 1), round K % (Nr + 1). Encrypt chains the four blocks (CBC); decrypt runs
+// them side by side, XORing each with the ciphertext block before it.
+template <int L, int Nr, bool Enc, int K>
+GM_SHANI_INLINE void aes_micro(__m128i (&x)[L][4], __m128i (&c)[L][4], __m128i* chain,
+                               uint8_t* const* ct, const __m128i* rk) {
+  constexpr int b = K / (Nr + 1);
+  constexpr int r = K % (Nr + 1);
+#pragma GCC unroll 4
+  for (int l = 0; l < L; ++l) {
+    auto* p = reinterpret_cast<__m128i*>(ct[l] + 16 * b);
+    if constexpr (Enc) {
+      if constexpr (r == 0) {
+        const __m128i before = b == 0 ? chain[l] : x[l][b > 0 ? b - 1 : 0];
+        x[l][b] = _mm_xor_si128(_mm_xor_si128(_mm_loadu_si128(p), before), rk[0]);
+      } else if constexpr (r < Nr) {
+        x[l][b] = _mm_aesenc_si128(x[l][b], rk[r]);
+      } else {
+        x[l][b] = _mm_aesenclast_si128(x[l][b], rk[Nr]);
+        _mm_storeu_si128(p, x[l][b]);
+        if constexpr (b == 3) {
+          chain[l] = x[l][3];
+        }
+      }
+    } else {
+      if constexpr (r == 0) {
+        c[l][b] = _mm_loadu_si128(p);
+        x[l][b] = _mm_xor_si128(c[l][b], rk[0]);
+      } else if constexpr (r < Nr) {
+        x[l][b] = _mm_aesdec_si128(x[l][b], rk[r]);
+      } else {
+        const __m128i before = b == 0 ? chain[l] : c[l][b > 0 ? b - 1 : 0];
+        _mm_storeu_si128(p, _mm_xor_si128(_mm_aesdeclast_si128(x[l][b], rk[Nr]), before));
+        if constexpr (b == 3) {
+          chain[l] = c[l][3];
+        }
+      }
+    }
+  }
+}
+
+// The AES micro-steps that ride along SHA step I: 4 (Nr + 1) of them over 20 steps.
+template <int L, int Nr, bool Enc, int I, int K = I * 4 * (Nr + 1) / 20>
+GM_SHANI_INLINE void aes_share(__m128i (&x)[L][4], __m128i (&c)[L][4], __m128i* chain,
+                               uint8_t* const* ct, const __m128i* rk) {
+  if constexpr (K < (I + 1) * 4 * (Nr + 1) / 20) {
+    aes_micro<L, Nr, Enc, K>(x, c, chain, ct, rk);
+    aes_share<L, Nr, Enc, I, K + 1>(x, c, chain, ct, rk);
+  }
+}
+
+template <int L, int Nr, bool Enc, int I>
+GM_SHANI_INLINE void steps(__m128i (&w)[L][4], __m128i* abcd, __m128i* e, __m128i* prev,
+                           __m128i (&x)[L][4], __m128i (&c)[L][4], __m128i* chain,
+                           uint8_t* const* ct, const __m128i* rk) {
+  if constexpr (I < 20) {
+    sha_step<L, I>(w, abcd, e, prev);
+    if constexpr (Nr != 0) {
+      aes_share<L, Nr, Enc, I>(x, c, chain, ct, rk);
+    }
+    steps<L, Nr, Enc, I + 1>(w, abcd, e, prev, x, c, chain, ct, rk);
+  }
+}
+
+// One 64-byte SHA-1 block at src[l] for each lane and, with Nr != 0, four AES blocks at
+// ct[l] (CBC, chained through g.chain). Decrypt reads its hash input before the AES stores
+// can overwrite it.
+template <int L, int Nr, bool Enc>
+GM_SHANI_INLINE void block(lanes<L>& g, const uint8_t* const* src, uint8_t* const* ct,
+                           const __m128i* rk) {
+  __m128i w[L][4];
+  __m128i save_abcd[L];
+  __m128i save_e[L];
+  __m128i prev[L];
+  __m128i x[L][4];
+  __m128i c[L][4];
+#pragma GCC unroll 4
+  for (int l = 0; l < L; ++l) {
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; ++j) {
+      w[l][j] = be_words(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src[l] + 16 * j)));
+    }
+    save_abcd[l] = g.abcd[l];
+    save_e[l] = g.e[l];
+  }
+  steps<L, Nr, Enc, 0>(w, g.abcd, g.e, prev, x, c, g.chain, ct, rk);
+#pragma GCC unroll 4
+  for (int l = 0; l < L; ++l) {
+    g.e[l] = _mm_sha1nexte_epu32(prev[l], save_e[l]);
+    g.abcd[l] = _mm_add_epi32(g.abcd[l], save_abcd[l]);
+  }
+}
+
+// Hash-only blocks [from, to) of each lane's message.
+template <int L>
+GM_SHANI void hash_blocks(lanes<L>& g, size_t from, size_t to) {
+  for (size_t s = from; s < to; ++s) {
+    const uint8_t* src[L];
+    for (int l = 0; l < L; ++l) {
+      src[l] = g.esp[l] + 64 * s;
+    }
+    block<L, 0, true>(g, src, nullptr, nullptr);
+  }
+}
+
+// Cipher-only CBC blocks [from, to) of each lane's payload, lanes side by side.
+template <int L, int Nr, bool Enc>
+GM_SHANI void cipher_blocks(lanes<L>& g, size_t from, size_t to, const __m128i* rk) {
+  for (size_t j = from; j < to; ++j) {
+    __m128i x[L];
+    __m128i c[L];
+#pragma GCC unroll 4
+    for (int l = 0; l < L; ++l) {
+      c[l] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(g.esp[l] + esp_hdr_iv + 16 * j));
+      x[l] = Enc ? _mm_xor_si128(_mm_xor_si128(c[l], g.chain[l]), rk[0])
+                 : _mm_xor_si128(c[l], rk[0]);
+    }
+#pragma GCC unroll 14
+    for (int r = 1; r < Nr; ++r) {
+#pragma GCC unroll 4
+      for (int l = 0; l < L; ++l) {
+        x[l] = Enc ? _mm_aesenc_si128(x[l], rk[r]) : _mm_aesdec_si128(x[l], rk[r]);
+      }
+    }
+#pragma GCC unroll 4
+    for (int l = 0; l < L; ++l) {
+      auto* p = reinterpret_cast<__m128i*>(g.esp[l] + esp_hdr_iv + 16 * j);
+      if (Enc) {
+        x[l] = _mm_aesenclast_si128(x[l], rk[Nr]);
+        _mm_storeu_si128(p, x[l]);
+        g.chain[l] = x[l];
+      } else {
+        _mm_storeu_si128(p, _mm_xor_si128(_mm_aesdeclast_si128(x[l], rk[Nr]), g.chain[l]));
+        g.chain[l] = c[l];
+      }
+    }
+  }
+}
+
+// Stitched steps s in [from, to): SHA-1 block s and CBC blocks [4s + off, 4s + off + 4).
+template <int L, int Nr, bool Enc>
+GM_SHANI void stitched(lanes<L>& g, size_t from, size_t to, ptrdiff_t off, const __m128i* rk) {
+  for (size_t s = from; s < to; ++s) {
+    const uint8_t* src[L];
+    uint8_t* ct[L];
+    for (int l = 0; l < L; ++l) {
+      src[l] = g.esp[l] + 64 * s;
+      ct[l] = g.esp[l] + esp_hdr_iv + 16 * (4 * static_cast<ptrdiff_t>(s) + off);
+    }
+    block<L, Nr, Enc>(g, src, ct, rk);
+  }
+}
+
+GM_SHANI inline void load_state(const uint8_t* words, __m128i& abcd, __m128i& e) {
+  uint32_t h[5];
+  std::memcpy(h, words, sizeof(h));
+  abcd = _mm_shuffle_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h)), 0x1b);
+  e = _mm_set_epi32(static_cast<int>(h[4]), 0, 0, 0);
+}
+
+// The digest as SHA-1 writes it: five big-endian words.
+GM_SHANI inline void digest(__m128i abcd, __m128i e, uint8_t* out) {
+  const __m128i mask = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out),
+                   _mm_shuffle_epi8(_mm_shuffle_epi32(abcd, 0x1b), mask));
+  const uint32_t h4 = __builtin_bswap32(static_cast<uint32_t>(_mm_extract_epi32(e, 3)));
+  std::memcpy(out + 16, &h4, 4);
+}
+
+inline void put_be64(uint8_t* p, uint64_t v) {
+  v = __builtin_bswap64(v);
+  std::memcpy(p, &v, 8);
+}
+
+// The inner hash's last bytes, padded, then the outer hash: the ICVs.
+// `tail[l]`: the message's last msg_len % 64 bytes (decrypt hands a copy of the ciphertext).
+template <int L>
+GM_SHANI void finish(lanes<L>& g, const sa_keys& k, size_t msg_len, const uint8_t* const* tail_of,
+                     const packet* const* pk, uint32_t icv_len) {
+  const size_t tail = msg_len % 64;
+  const size_t nb = tail <= 55 ? 1 : 2;
+  alignas(16) uint8_t pad[L][128];
+  for (int l = 0; l < L; ++l) {
+    std::memcpy(pad[l], tail_of[l], tail);
+    pad[l][tail] = 0x80;
+    std::memset(pad[l] + tail + 1, 0, 64 * nb - tail - 9);
+    put_be64(pad[l] + 64 * nb - 8, (64 + msg_len) * 8);  // the ipad block counts too
+    g.esp[l] = pad[l];
+  }
+  hash_blocks<L>(g, 0, nb);
+  alignas(16) uint8_t outer[L][64];
+  for (int l = 0; l < L; ++l) {
+    digest(g.abcd[l], g.e[l], outer[l]);
+    outer[l][20] = 0x80;
+    std::memset(outer[l] + 21, 0, 64 - 21 - 8);
+    put_be64(outer[l] + 56, (64 + 20) * 8);
+    load_state(k.opad, g.abcd[l], g.e[l]);
+    g.esp[l] = outer[l];
+  }
+  hash_blocks<L>(g, 0, 1);
+  for (int l = 0; l < L; ++l) {
+    alignas(16) uint8_t d[20];
+    digest(g.abcd[l], g.e[l], d);
+    std::memcpy(pk[l]->icv, d, icv_len);
+  }
+}
+
+// One group of L packets with the same ct_len.
+template <int L, int Nr, bool Enc>
+GM_SHANI void run_group(const sa_keys& k, const packet* const* pk, uint32_t icv_len) {
+  const auto* rk =
+      static_cast<const __m128i*>(Enc ? k.enc_keys : k.dec_keys);  // Nr + 1 round keys
+  lanes<L> g;
+  for (int l = 0; l < L; ++l) {
+    g.esp[l] = pk[l]->esp;
+    load_state(k.ipad, g.abcd[l], g.e[l]);
+    g.chain[l] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(pk[l]->esp + 8));  // IV
+  }
+  const size_t nct = pk[0]->ct_len / 16;
+  const size_t msg_len = esp_hdr_iv + pk[0]->ct_len;
+  const size_t full = msg_len / 64;
+  if constexpr (Enc) {
+    // Hash block s needs ciphertext blocks [0, 4s + 3): three ahead, then four a step.
+    const size_t head = nct < 3 ? nct : 3;
+    cipher_blocks<L, Nr, true>(g, 0, head, rk);
+    size_t steps = nct >= 7 ? (nct - 7) / 4 + 1 : 0;
+    steps = steps < full ? steps : full;
+    stitched<L, Nr, true>(g, 0, steps, 3, rk);
+    cipher_blocks<L, Nr, true>(g, steps != 0 ? 4 * steps + 3 : head, nct, rk);
+    hash_blocks<L>(g, steps, full);
+    const uint8_t* tail_of[L];
+    for (int l = 0; l < L; ++l) {
+      tail_of[l] = pk[l]->esp + 64 * full;
+    }
+    finish<L>(g, k, msg_len, tail_of, pk, icv_len);
+  } else {
+    // Step s decrypts blocks [4s - 2, 4s + 2): inside the bytes hash blocks 0..s read.
+    size_t steps = 0;
+    if (full != 0) {  // then nct >= 3
+      hash_blocks<L>(g, 0, 1);
+      cipher_blocks<L, Nr, false>(g, 0, 2, rk);
+      steps = (nct - 2) / 4 + 1;
+      steps = steps < full ? steps : full;
+      stitched<L, Nr, false>(g, 1, steps, -2, rk);
+      hash_blocks<L>(g, steps, full);
+    }
+    // The unhashed tail's ciphertext, kept before the last blocks are decrypted.
+    alignas(16) uint8_t keep[L][64];
+    const uint8_t* tail_of[L];
+    for (int l = 0; l < L; ++l) {
+      std::memcpy(keep[l], pk[l]->esp + 64 * full, msg_len % 64);
+      tail_of[l] = keep[l];
+    }
+    cipher_blocks<L, Nr, false>(g, full != 0 ? 4 * steps - 2 : 0, nct, rk);
+    finish<L>(g, k, msg_len, tail_of, pk, icv_len);
+  }
+}
+
+template <int Nr, bool Enc>
+void dispatch(const sa_keys& k, const packet* const* pk, int n, uint32_t icv_len) {
+  switch (n) {
+    case 1:
+      run_group<1, Nr, Enc>(k, pk, icv_len);
+      break;
+    case 2:
+      run_group<2, Nr, Enc>(k, pk, icv_len);
+      break;
+    case 3:
+      run_group<3, Nr, Enc>(k, pk, icv_len);
+      break;
+    default:
+      run_group<4, Nr, Enc>(k, pk, icv_len);
+      break;
+  }
+}
+
+// Groups of up to four packets of the same length, in order of their first packet.
+template <bool Enc>
+void run(const sa_keys& k, const packet* p, uint16_t n, uint32_t icv_len) {
+  const int nr = info(k.xf).key_len == 16 ? 10 : info(k.xf).key_len == 24 ? 12 : 14;
+  for (uint16_t base = 0; base < n; base += 64) {
+    const uint16_t cnt = n - base < 64 ? n - base : 64;
+    uint64_t taken = 0;
+    for (uint16_t i = 0; i < cnt; ++i) {
+      if ((taken >> i) & 1u) {
+        continue;
+      }
+      const packet* g[max_lanes] = {&p[base + i]};
+      int m = 1;
+      for (uint16_t j = i + 1; j < cnt && m < max_lanes; ++j) {
+        if (((taken >> j) & 1u) == 0 && p[base + j].ct_len == p[base + i].ct_len) {
+          g[m++] = &p[base + j];
+          taken |= uint64_t{1} << j;
+        }
+      }
+      if (nr == 10) {
+        dispatch<10, Enc>(k, g, m, icv_len);
+      } else if (nr == 12) {
+        dispatch<12, Enc>(k, g, m, icv_len);
+      } else {
+        dispatch<14, Enc>(k, g, m, icv_len);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+bool cpu_supported() {
+  static const bool yes = [] {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (__get_cpuid(1, &a, &b, &c, &d) == 0) {
+      return false;
+    }
+    const bool ssse3 = (c & (1u << 9)) != 0;
+    const bool sse41 = (c & (1u << 19)) != 0;
+    const bool aes = (c & (1u << 25)) != 0;
+    const bool osxsave = (c & (1u << 27)) != 0;
+    const bool avx = (c & (1u << 28)) != 0;
+    if (!ssse3 || !sse41 || !aes || !osxsave || !avx) {
+      return false;
+    }
+    uint32_t xcr0_lo = 0, xcr0_hi = 0;
+    __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+    if ((xcr0_lo & 0x6u) != 0x6u) {
+      return false;  // the OS does not save the ymm registers
+    }
+    if (__get_cpuid_count(7, 0, &a, &b, &c, &d) == 0) {
+      return false;
+    }
+    return (b & (1u << 29)) != 0;  // SHA
+  }();
+  return yes;
+}
+
+void encrypt(const sa_keys& k, const packet* p, uint16_t n, uint32_t icv_len) {
+  run<true>(k, p, n, icv_len);
+}
+
+void decrypt(const sa_keys& k, const packet* p, uint16_t n, uint32_t icv_len) {
+  run<false>(k, p, n, icv_len);
+}
+
+}  // namespace gm::crypto::cbc_sha1
