@@ -18,6 +18,7 @@ struct crypto_engines {
   uint32_t sha1_sha_ni_max_len = 0;
   std::string des3;            ///< "openssl" or "ipsec-mb"
   std::string gcm;             ///< "vaes-avx2" (crypto/gcm_vaes) or "ipsec-mb"
+  std::string cbc_sha1;        ///< "stitched-sha-ni" (crypto/cbc_sha1_shani) or "ipsec-mb"
   std::vector<std::string> disabled;  ///< transforms the start-up self-test disabled
 };
 

@@ -93,6 +93,11 @@ def main():
                     and os.environ.get("GM_GCM_ENGINE") != "ipsec-mb" else "ipsec-mb")
         check(eng["gcm"] == want_gcm, "/gm/crypto: AES-GCM on %s, as this CPU calls for"
               % eng["gcm"])
+        shani = all(" %s" % f in flags for f in ("avx", "aes", "sha_ni", "ssse3", "sse4_1"))
+        want_cbc = ("stitched-sha-ni" if shani and eng["ipsec_mb_arch"] != "AVX512"
+                    and os.environ.get("GM_CBC_SHA1_ENGINE") != "ipsec-mb" else "ipsec-mb")
+        check(eng["cbc_sha1"] == want_cbc,
+              "/gm/crypto: AES-CBC-SHA1 on %s, as this CPU calls for" % eng["cbc_sha1"])
 
         pol = os.path.join(tmp, "policy.txt")
         with open(pol, "w") as f:
