@@ -103,20 +103,6 @@ inline void fill_hmac(IMB_JOB& j, const sa_keys& k, const transform_info& t, uin
   j.u.HMAC._hashed_auth_key_xor_opad = k.opad;
 }
 
-// True when every op is an ESP packet of one SA as esp_job_op() lays it out (header and
-// IV, then the payload; all of it authenticated), the shape crypto/cbc_sha1_shani takes.
-bool esp_shaped(crypto_op* const* ops, uint16_t n) {
-  constexpr uint32_t hdr_iv = 8 + 16;
-  for (uint16_t i = 0; i < n; ++i) {
-    const crypto_op& o = *ops[i];
-    if (o.keys != ops[0]->keys || o.cipher_off != hdr_iv || o.auth_off != 0 ||
-        o.auth_len != hdr_iv + o.cipher_len || o.iv != o.buf + 8) {
-      return false;
-    }
-  }
-  return true;
-}
-
 IMB_ARCH to_imb(arch a) {
   switch (a) {
     case arch::sse:
@@ -266,32 +252,9 @@ bool crypto_ctx::burst_eligible(crypto_op* const* ops, uint16_t n) const {
   return true;
 }
 
-uint16_t crypto_ctx::decrypt_cbc_sha1(crypto_op* const* ops, uint16_t n) {
-  const transform_info& t = info(ops[0]->keys->xf);
-  cbc_sha1::packet pk[IMB_MAX_BURST_SIZE];
-  uint16_t good = 0;
-  for (uint16_t base = 0; base < n; base += IMB_MAX_BURST_SIZE) {
-    const uint16_t cnt = n - base < IMB_MAX_BURST_SIZE ? n - base : IMB_MAX_BURST_SIZE;
-    for (uint16_t i = 0; i < cnt; ++i) {
-      const crypto_op& op = *ops[base + i];
-      pk[i] = {op.buf, op.cipher_len, _scratch[i].bytes};
-    }
-    cbc_sha1::decrypt(*ops[base]->keys, pk, cnt, t.icv_len);
-    for (uint16_t i = 0; i < cnt; ++i) {
-      crypto_op& op = *ops[base + i];
-      op.ok = icv_equal(_scratch[i].bytes, op.icv, t.icv_len);
-      good += op.ok ? 1 : 0;
-    }
-  }
-  return good;
-}
-
 uint16_t crypto_ctx::process_burst(crypto_op* const* ops, uint16_t n) {
   const transform_info& t = info(ops[0]->keys->xf);
   const bool enc = ops[0]->dir == direction::encrypt;
-  if (_cbc_sha1 && !enc && t.hash == IMB_AUTH_HMAC_SHA_1 && esp_shaped(ops, n)) {
-    return decrypt_cbc_sha1(ops, n);
-  }
   const auto key_size = static_cast<IMB_KEY_SIZE_BYTES>(t.key_len);
   const IMB_CIPHER_DIRECTION cdir = enc ? IMB_DIR_ENCRYPT : IMB_DIR_DECRYPT;
   uint16_t good = 0;

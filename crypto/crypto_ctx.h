@@ -83,10 +83,12 @@ enum class des_engine : uint8_t { auto_select, ipsec_mb, openssl };
 /// the CPU lacks those instructions.
 enum class gcm_engine : uint8_t { auto_select, ipsec_mb, vaes_avx2 };
 
-/// Who runs AES-CBC + HMAC-SHA1 bursts. auto_select: crypto/cbc_sha1_shani.h (cipher and
-/// hash in one pass, four packets at a time) where the CPU has SHA-NI and ipsec-mb's
+/// Who encrypts AES-CBC + HMAC-SHA1 bursts. auto_select: crypto/cbc_sha1_shani.h (cipher
+/// and hash in one pass, four packets at a time) where the CPU has SHA-NI and ipsec-mb's
 /// manager is not AVX-512; ipsec-mb's cipher and hash bursts elsewhere. stitched falls
-/// back to ipsec-mb where the CPU lacks SHA-NI.
+/// back to ipsec-mb where the CPU lacks SHA-NI. Decrypt stays with ipsec-mb: its CBC
+/// decryption runs eight blocks side by side already, and the stitched decrypt measured
+/// no faster (docs/perf.md, round 7).
 enum class cbc_sha1_engine : uint8_t { auto_select, ipsec_mb, stitched };
 
 class crypto_ctx {
@@ -192,15 +194,13 @@ class crypto_ctx {
   bool des_openssl() const { return _des_openssl; }
   /// True when AES-GCM runs on crypto/gcm_vaes rather than ipsec-mb.
   bool gcm_on_vaes() const { return _gcm_vaes; }
-  /// True when AES-CBC + HMAC-SHA1 bursts run on crypto/cbc_sha1_shani.
+  /// True when AES-CBC + HMAC-SHA1 encrypt bursts run on crypto/cbc_sha1_shani.
   bool cbc_sha1_stitched() const { return _cbc_sha1; }
 
  private:
   crypto_ctx(IMB_MGR* mgr, arch a) : _mgr(mgr), _arch(a) {}
   bool burst_eligible(crypto_op* const* ops, uint16_t n) const;
   uint16_t process_burst(crypto_op* const* ops, uint16_t n);
-  /// process_burst() for AES-CBC + HMAC-SHA1 ESP decrypt ops on crypto/cbc_sha1_shani.
-  uint16_t decrypt_cbc_sha1(crypto_op* const* ops, uint16_t n);
   /// 3DES ops (not auth_only) of `ops`, n <= IMB_MAX_BURST_SIZE (process() slices), by
   /// des3_cbc() and ipsec-mb's hash burst; sets their ok and each one's `handled`.
   void process_des3(crypto_op* const* ops, uint16_t n, bool* handled);
