@@ -30,7 +30,7 @@ struct lanes {
   uint8_t* esp[L];
   __m128i abcd[L];
   __m128i e[L];
-  __m128i chain[L];  // encrypt: the last ciphertext block; decrypt: the last one read
+  __m128i chain[L];  // the last ciphertext block
 };
 
 GM_SHANI_INLINE __m128i be_words(__m128i x) {  // message bytes to SHA-1's big-endian words
@@ -64,74 +64,57 @@ GM_SHANI_INLINE void sha_step(__m128i (&w)[L][4], __m128i* abcd, __m128i* e, __m
   }
 }
 
-// One AES micro-step K of the four blocks each lane ciphers in a stitched step: block
-// K / (Nr + 1), round K % (Nr + 1). Encrypt chains the four blocks (CBC); decrypt runs
-// them side by side, XORing each with the ciphertext block before it.
-template <int L, int Nr, bool Enc, int K>
-GM_SHANI_INLINE void aes_micro(__m128i (&x)[L][4], __m128i (&c)[L][4], __m128i* chain,
-                               uint8_t* const* ct, const __m128i* rk) {
+// One AES micro-step K of the four blocks each lane encrypts in a stitched step: block
+// K / (Nr + 1), round K % (Nr + 1), the four blocks chained (CBC).
+template <int L, int Nr, int K>
+GM_SHANI_INLINE void aes_micro(__m128i (&x)[L][4], __m128i* chain, uint8_t* const* ct,
+                               const __m128i* rk) {
   constexpr int b = K / (Nr + 1);
   constexpr int r = K % (Nr + 1);
 #pragma GCC unroll 4
   for (int l = 0; l < L; ++l) {
     auto* p = reinterpret_cast<__m128i*>(ct[l] + 16 * b);
-    if constexpr (Enc) {
-      if constexpr (r == 0) {
-        const __m128i before = b == 0 ? chain[l] : x[l][b > 0 ? b - 1 : 0];
-        x[l][b] = _mm_xor_si128(_mm_xor_si128(_mm_loadu_si128(p), before), rk[0]);
-      } else if constexpr (r < Nr) {
-        x[l][b] = _mm_aesenc_si128(x[l][b], rk[r]);
-      } else {
-        x[l][b] = _mm_aesenclast_si128(x[l][b], rk[Nr]);
-        _mm_storeu_si128(p, x[l][b]);
-        if constexpr (b == 3) {
-          chain[l] = x[l][3];
-        }
-      }
+    if constexpr (r == 0) {
+      const __m128i before = b == 0 ? chain[l] : x[l][b > 0 ? b - 1 : 0];
+      x[l][b] = _mm_xor_si128(_mm_xor_si128(_mm_loadu_si128(p), before), rk[0]);
+    } else if constexpr (r < Nr) {
+      x[l][b] = _mm_aesenc_si128(x[l][b], rk[r]);
     } else {
-      if constexpr (r == 0) {
-        c[l][b] = _mm_loadu_si128(p);
-        x[l][b] = _mm_xor_si128(c[l][b], rk[0]);
-      } else if constexpr (r < Nr) {
-        x[l][b] = _mm_aesdec_si128(x[l][b], rk[r]);
-      } else {
-        const __m128i before = b == 0 ? chain[l] : c[l][b > 0 ? b - 1 : 0];
-        _mm_storeu_si128(p, _mm_xor_si128(_mm_aesdeclast_si128(x[l][b], rk[Nr]), before));
-        if constexpr (b == 3) {
-          chain[l] = c[l][3];
-        }
+      x[l][b] = _mm_aesenclast_si128(x[l][b], rk[Nr]);
+      _mm_storeu_si128(p, x[l][b]);
+      if constexpr (b == 3) {
+        chain[l] = x[l][3];
       }
     }
   }
 }
 
 // The AES micro-steps that ride along SHA step I: 4 (Nr + 1) of them over 20 steps.
-template <int L, int Nr, bool Enc, int I, int K = I * 4 * (Nr + 1) / 20>
-GM_SHANI_INLINE void aes_share(__m128i (&x)[L][4], __m128i (&c)[L][4], __m128i* chain,
-                               uint8_t* const* ct, const __m128i* rk) {
+template <int L, int Nr, int I, int K = I * 4 * (Nr + 1) / 20>
+GM_SHANI_INLINE void aes_share(__m128i (&x)[L][4], __m128i* chain, uint8_t* const* ct,
+                               const __m128i* rk) {
   if constexpr (K < (I + 1) * 4 * (Nr + 1) / 20) {
-    aes_micro<L, Nr, Enc, K>(x, c, chain, ct, rk);
-    aes_share<L, Nr, Enc, I, K + 1>(x, c, chain, ct, rk);
+    aes_micro<L, Nr, K>(x, chain, ct, rk);
+    aes_share<L, Nr, I, K + 1>(x, chain, ct, rk);
   }
 }
 
-template <int L, int Nr, bool Enc, int I>
+template <int L, int Nr, int I>
 GM_SHANI_INLINE void steps(__m128i (&w)[L][4], __m128i* abcd, __m128i* e, __m128i* prev,
-                           __m128i (&x)[L][4], __m128i (&c)[L][4], __m128i* chain,
-                           uint8_t* const* ct, const __m128i* rk) {
+                           __m128i (&x)[L][4], __m128i* chain, uint8_t* const* ct,
+                           const __m128i* rk) {
   if constexpr (I < 20) {
     sha_step<L, I>(w, abcd, e, prev);
     if constexpr (Nr != 0) {
-      aes_share<L, Nr, Enc, I>(x, c, chain, ct, rk);
+      aes_share<L, Nr, I>(x, chain, ct, rk);
     }
-    steps<L, Nr, Enc, I + 1>(w, abcd, e, prev, x, c, chain, ct, rk);
+    steps<L, Nr, I + 1>(w, abcd, e, prev, x, chain, ct, rk);
   }
 }
 
-// One 64-byte SHA-1 block at src[l] for each lane and, with Nr != 0, four AES blocks at
-// ct[l] (CBC, chained through g.chain). Decrypt reads its hash input before the AES stores
-// can overwrite it.
-template <int L, int Nr, bool Enc>
+// One 64-byte SHA-1 block at src[l] for each lane and, with Nr != 0, four AES blocks
+// encrypted in place at ct[l] (CBC, chained through g.chain).
+template <int L, int Nr>
 GM_SHANI_INLINE void block(lanes<L>& g, const uint8_t* const* src, uint8_t* const* ct,
                            const __m128i* rk) {
   __m128i w[L][4];
@@ -139,7 +122,6 @@ GM_SHANI_INLINE void block(lanes<L>& g, const uint8_t* const* src, uint8_t* cons
   __m128i save_e[L];
   __m128i prev[L];
   __m128i x[L][4];
-  __m128i c[L][4];
 #pragma GCC unroll 4
   for (int l = 0; l < L; ++l) {
 #pragma GCC unroll 4
@@ -149,7 +131,7 @@ GM_SHANI_INLINE void block(lanes<L>& g, const uint8_t* const* src, uint8_t* cons
     save_abcd[l] = g.abcd[l];
     save_e[l] = g.e[l];
   }
-  steps<L, Nr, Enc, 0>(w, g.abcd, g.e, prev, x, c, g.chain, ct, rk);
+  steps<L, Nr, 0>(w, g.abcd, g.e, prev, x, g.chain, ct, rk);
 #pragma GCC unroll 4
   for (int l = 0; l < L; ++l) {
     g.e[l] = _mm_sha1nexte_epu32(prev[l], save_e[l]);
@@ -165,55 +147,48 @@ GM_SHANI void hash_blocks(lanes<L>& g, size_t from, size_t to) {
     for (int l = 0; l < L; ++l) {
       src[l] = g.esp[l] + 64 * s;
     }
-    block<L, 0, true>(g, src, nullptr, nullptr);
+    block<L, 0>(g, src, nullptr, nullptr);
   }
 }
 
-// Cipher-only CBC blocks [from, to) of each lane's payload, lanes side by side.
-template <int L, int Nr, bool Enc>
+// Encrypt-only CBC blocks [from, to) of each lane's payload, lanes side by side.
+template <int L, int Nr>
 GM_SHANI void cipher_blocks(lanes<L>& g, size_t from, size_t to, const __m128i* rk) {
   for (size_t j = from; j < to; ++j) {
     __m128i x[L];
-    __m128i c[L];
 #pragma GCC unroll 4
     for (int l = 0; l < L; ++l) {
-      c[l] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(g.esp[l] + esp_hdr_iv + 16 * j));
-      x[l] = Enc ? _mm_xor_si128(_mm_xor_si128(c[l], g.chain[l]), rk[0])
-                 : _mm_xor_si128(c[l], rk[0]);
+      const __m128i p =
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(g.esp[l] + esp_hdr_iv + 16 * j));
+      x[l] = _mm_xor_si128(_mm_xor_si128(p, g.chain[l]), rk[0]);
     }
 #pragma GCC unroll 14
     for (int r = 1; r < Nr; ++r) {
 #pragma GCC unroll 4
       for (int l = 0; l < L; ++l) {
-        x[l] = Enc ? _mm_aesenc_si128(x[l], rk[r]) : _mm_aesdec_si128(x[l], rk[r]);
+        x[l] = _mm_aesenc_si128(x[l], rk[r]);
       }
     }
 #pragma GCC unroll 4
     for (int l = 0; l < L; ++l) {
-      auto* p = reinterpret_cast<__m128i*>(g.esp[l] + esp_hdr_iv + 16 * j);
-      if (Enc) {
-        x[l] = _mm_aesenclast_si128(x[l], rk[Nr]);
-        _mm_storeu_si128(p, x[l]);
-        g.chain[l] = x[l];
-      } else {
-        _mm_storeu_si128(p, _mm_xor_si128(_mm_aesdeclast_si128(x[l], rk[Nr]), g.chain[l]));
-        g.chain[l] = c[l];
-      }
+      x[l] = _mm_aesenclast_si128(x[l], rk[Nr]);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(g.esp[l] + esp_hdr_iv + 16 * j), x[l]);
+      g.chain[l] = x[l];
     }
   }
 }
 
-// Stitched steps s in [from, to): SHA-1 block s and CBC blocks [4s + off, 4s + off + 4).
-template <int L, int Nr, bool Enc>
-GM_SHANI void stitched(lanes<L>& g, size_t from, size_t to, ptrdiff_t off, const __m128i* rk) {
+// Stitched steps s in [from, to): SHA-1 block s and CBC blocks [4s + 3, 4s + 7).
+template <int L, int Nr>
+GM_SHANI void stitched(lanes<L>& g, size_t from, size_t to, const __m128i* rk) {
   for (size_t s = from; s < to; ++s) {
     const uint8_t* src[L];
     uint8_t* ct[L];
     for (int l = 0; l < L; ++l) {
       src[l] = g.esp[l] + 64 * s;
-      ct[l] = g.esp[l] + esp_hdr_iv + 16 * (4 * static_cast<ptrdiff_t>(s) + off);
+      ct[l] = g.esp[l] + esp_hdr_iv + 16 * (4 * s + 3);
     }
-    block<L, Nr, Enc>(g, src, ct, rk);
+    block<L, Nr>(g, src, ct, rk);
   }
 }
 
@@ -239,7 +214,7 @@ inline void put_be64(uint8_t* p, uint64_t v) {
 }
 
 // The inner hash's last bytes, padded, then the outer hash: the ICVs.
-// `tail[l]`: the message's last msg_len % 64 bytes (decrypt hands a copy of the ciphertext).
+// `tail_of[l]`: the message's last msg_len % 64 bytes.
 template <int L>
 GM_SHANI void finish(lanes<L>& g, const sa_keys& k, size_t msg_len, const uint8_t* const* tail_of,
                      const packet* const* pk, uint32_t icv_len) {
@@ -272,10 +247,9 @@ GM_SHANI void finish(lanes<L>& g, const sa_keys& k, size_t msg_len, const uint8_
 }
 
 // One group of L packets with the same ct_len.
-template <int L, int Nr, bool Enc>
+template <int L, int Nr>
 GM_SHANI void run_group(const sa_keys& k, const packet* const* pk, uint32_t icv_len) {
-  const auto* rk =
-      static_cast<const __m128i*>(Enc ? k.enc_keys : k.dec_keys);  // Nr + 1 round keys
+  const auto* rk = static_cast<const __m128i*>(k.enc_keys);  // Nr + 1 round keys
   lanes<L> g;
   for (int l = 0; l < L; ++l) {
     g.esp[l] = pk[l]->esp;
@@ -285,90 +259,50 @@ GM_SHANI void run_group(const sa_keys& k, const packet* const* pk, uint32_t icv_
   const size_t nct = pk[0]->ct_len / 16;
   const size_t msg_len = esp_hdr_iv + pk[0]->ct_len;
   const size_t full = msg_len / 64;
-  if constexpr (Enc) {
-    // Hash block s needs ciphertext blocks [0, 4s + 3): three ahead, then four a step.
-    const size_t head = nct < 3 ? nct : 3;
-    cipher_blocks<L, Nr, true>(g, 0, head, rk);
-    size_t steps = nct >= 7 ? (nct - 7) / 4 + 1 : 0;
-    steps = steps < full ? steps : full;
-    stitched<L, Nr, true>(g, 0, steps, 3, rk);
-    cipher_blocks<L, Nr, true>(g, steps != 0 ? 4 * steps + 3 : head, nct, rk);
-    hash_blocks<L>(g, steps, full);
-    const uint8_t* tail_of[L];
-    for (int l = 0; l < L; ++l) {
-      tail_of[l] = pk[l]->esp + 64 * full;
-    }
-    finish<L>(g, k, msg_len, tail_of, pk, icv_len);
-  } else {
-    // Step s decrypts blocks [4s - 2, 4s + 2): inside the bytes hash blocks 0..s read.
-    size_t steps = 0;
-    if (full != 0) {  // then nct >= 3
-      hash_blocks<L>(g, 0, 1);
-      cipher_blocks<L, Nr, false>(g, 0, 2, rk);
-      steps = (nct - 2) / 4 + 1;
-      steps = steps < full ? steps : full;
-      stitched<L, Nr, false>(g, 1, steps, -2, rk);
-      hash_blocks<L>(g, steps, full);
-    }
-    // The unhashed tail's ciphertext, kept before the last blocks are decrypted.
-    alignas(16) uint8_t keep[L][64];
-    const uint8_t* tail_of[L];
-    for (int l = 0; l < L; ++l) {
-      std::memcpy(keep[l], pk[l]->esp + 64 * full, msg_len % 64);
-      tail_of[l] = keep[l];
-    }
-    cipher_blocks<L, Nr, false>(g, full != 0 ? 4 * steps - 2 : 0, nct, rk);
-    finish<L>(g, k, msg_len, tail_of, pk, icv_len);
+  // Hash block s needs ciphertext blocks [0, 4s + 3): three ahead, then four a step.
+  const size_t head = nct < 3 ? nct : 3;
+  cipher_blocks<L, Nr>(g, 0, head, rk);
+  size_t steps = nct >= 7 ? (nct - 7) / 4 + 1 : 0;
+  steps = steps < full ? steps : full;
+  stitched<L, Nr>(g, 0, steps, rk);
+  cipher_blocks<L, Nr>(g, steps != 0 ? 4 * steps + 3 : head, nct, rk);
+  hash_blocks<L>(g, steps, full);
+  const uint8_t* tail_of[L];
+  for (int l = 0; l < L; ++l) {
+    tail_of[l] = pk[l]->esp + 64 * full;
   }
+  finish<L>(g, k, msg_len, tail_of, pk, icv_len);
 }
 
-template <int Nr, bool Enc>
+template <int Nr>
 void dispatch(const sa_keys& k, const packet* const* pk, int n, uint32_t icv_len) {
   switch (n) {
     case 1:
-      run_group<1, Nr, Enc>(k, pk, icv_len);
+      run_group<1, Nr>(k, pk, icv_len);
       break;
     case 2:
-      run_group<2, Nr, Enc>(k, pk, icv_len);
+      run_group<2, Nr>(k, pk, icv_len);
       break;
     case 3:
-      run_group<3, Nr, Enc>(k, pk, icv_len);
+      run_group<3, Nr>(k, pk, icv_len);
       break;
     default:
-      run_group<4, Nr, Enc>(k, pk, icv_len);
+      run_group<4, Nr>(k, pk, icv_len);
       break;
   }
 }
 
-// Groups of up to four packets of the same length, in order of their first packet.
-template <bool Enc>
-void run(const sa_keys& k, const packet* p, uint16_t n, uint32_t icv_len) {
-  const int nr = info(k.xf).key_len == 16 ? 10 : info(k.xf).key_len == 24 ? 12 : 14;
-  for (uint16_t base = 0; base < n; base += 64) {
-    const uint16_t cnt = n - base < 64 ? n - base : 64;
-    uint64_t taken = 0;
-    for (uint16_t i = 0; i < cnt; ++i) {
-      if ((taken >> i) & 1u) {
-        continue;
-      }
-      const packet* g[max_lanes] = {&p[base + i]};
-      int m = 1;
-      for (uint16_t j = i + 1; j < cnt && m < max_lanes; ++j) {
-        if (((taken >> j) & 1u) == 0 && p[base + j].ct_len == p[base + i].ct_len) {
-          g[m++] = &p[base + j];
-          taken |= uint64_t{1} << j;
-        }
-      }
-      if (nr == 10) {
-        dispatch<10, Enc>(k, g, m, icv_len);
-      } else if (nr == 12) {
-        dispatch<12, Enc>(k, g, m, icv_len);
-      } else {
-        dispatch<14, Enc>(k, g, m, icv_len);
-      }
+// encrypt() instantiates AES-128 and AES-256 only.
+constexpr bool cbc_sha1_keys_are_128_or_256() {
+  for (const auto& t : transform_table) {
+    if (t.cipher == IMB_CIPHER_CBC && t.hash == IMB_AUTH_HMAC_SHA_1 && t.key_len != 16 &&
+        t.key_len != 32) {
+      return false;
     }
   }
+  return true;
 }
+static_assert(cbc_sha1_keys_are_128_or_256());
 
 }  // namespace
 
@@ -399,12 +333,31 @@ bool cpu_supported() {
   return yes;
 }
 
+// Groups of up to four packets of the same length, in order of their first packet.
 void encrypt(const sa_keys& k, const packet* p, uint16_t n, uint32_t icv_len) {
-  run<true>(k, p, n, icv_len);
-}
-
-void decrypt(const sa_keys& k, const packet* p, uint16_t n, uint32_t icv_len) {
-  run<false>(k, p, n, icv_len);
+  const bool aes128 = info(k.xf).key_len == 16;
+  for (uint16_t base = 0; base < n; base += 64) {
+    const uint16_t cnt = n - base < 64 ? n - base : 64;
+    uint64_t taken = 0;
+    for (uint16_t i = 0; i < cnt; ++i) {
+      if ((taken >> i) & 1u) {
+        continue;
+      }
+      const packet* g[max_lanes] = {&p[base + i]};
+      int m = 1;
+      for (uint16_t j = i + 1; j < cnt && m < max_lanes; ++j) {
+        if (((taken >> j) & 1u) == 0 && p[base + j].ct_len == p[base + i].ct_len) {
+          g[m++] = &p[base + j];
+          taken |= uint64_t{1} << j;
+        }
+      }
+      if (aes128) {
+        dispatch<10>(k, g, m, icv_len);
+      } else {
+        dispatch<14>(k, g, m, icv_len);
+      }
+    }
+  }
 }
 
 }  // namespace gm::crypto::cbc_sha1

@@ -23,26 +23,23 @@ struct sa_keys;
 namespace cbc_sha1 {
 
 /// One ESP packet: the 8-byte header and the 16-byte IV at `esp`, then `ct_len` bytes to
-/// encrypt or decrypt in place.
+/// encrypt in place.
 struct packet {
   uint8_t* esp;
   uint32_t ct_len;  ///< a nonzero multiple of 16
-  uint8_t* icv;     ///< encrypt: where the ICV goes; decrypt: where the computed ICV goes
+  uint8_t* icv;     ///< where the ICV goes
 };
 
 /// True when the CPU (and OS) run AVX, AES-NI and SHA-NI.
 bool cpu_supported();
 
 /// Encrypts each packet's payload and writes its `icv_len`-byte ICV (at most 20). `k` is an
-/// AES-CBC + HMAC-SHA1 SA (AES-128, -192 or -256). Only where cpu_supported().
+/// AES-CBC + HMAC-SHA1 SA (AES-128 or AES-256). Only where cpu_supported().
+///
+/// Encryption only: decryption stays with ipsec-mb, whose CBC decryption already runs
+/// eight blocks side by side; a stitched decrypt of the same shape measured 0.92-1.03x of
+/// it (docs/perf.md, round 7).
 void encrypt(const sa_keys& k, const packet* p, uint16_t n, uint32_t icv_len);
-
-/// Computes each packet's ICV over its ciphertext into `icv` and decrypts the payload in
-/// place. The caller compares the ICVs and drops what does not verify. Not on the data
-/// plane's path: against ipsec-mb's hash burst plus its eight-block CBC decryption it
-/// measured 0.9-1.03x in the ESP engine (docs/perf.md, round 7); the tests use it as the
-/// inverse of encrypt().
-void decrypt(const sa_keys& k, const packet* p, uint16_t n, uint32_t icv_len);
 
 }  // namespace cbc_sha1
 }  // namespace gm::crypto

@@ -1,8 +1,8 @@
 // crypto/cbc_sha1_shani against OpenSSL (AES-CBC through EVP, HMAC-SHA1 through HMAC()):
 // every payload length 16..1600, bursts that mix lengths so that groups of one to four
-// packets and every step count run, AES-128 and AES-256, encrypt and decrypt in place.
-// Each packet is its own allocation of exactly its length, so ASan sees any access past
-// it. A flipped ciphertext bit must change the computed ICV.
+// packets and every step count run, AES-128 and AES-256, encrypted in place. Each packet
+// is its own allocation of exactly its length, so ASan sees any access past it. A flipped
+// plaintext bit must change the ICV.
 #include <gtest/gtest.h>
 
 #include <openssl/evp.h>
@@ -67,7 +67,7 @@ class cbc_sha1_shani_vs_openssl : public ::testing::TestWithParam<transform_id> 
     icv.assign(mac, mac + icv_len);
   }
 
-  // Encrypts and decrypts a burst of payloads of these lengths and checks every byte.
+  // Encrypts a burst of payloads of these lengths and checks every byte.
   void check_burst(const std::vector<uint32_t>& lens) {
     const std::size_t n = lens.size();
     std::vector<std::unique_ptr<uint8_t[]>> bufs(n);
@@ -88,15 +88,7 @@ class cbc_sha1_shani_vs_openssl : public ::testing::TestWithParam<transform_id> 
       ASSERT_EQ(std::memcmp(bufs[i].get(), want[i].data(), want[i].size()), 0)
           << "ciphertext, length " << lens[i] << ", packet " << i;
       ASSERT_EQ(std::memcmp(icv[i].data(), want_icv[i].data(), icv_len), 0)
-          << "encrypt ICV, length " << lens[i] << ", packet " << i;
-      icv[i].fill(0);
-    }
-    cbc_sha1::decrypt(_keys, pk.data(), static_cast<uint16_t>(n), icv_len);
-    for (std::size_t i = 0; i < n; ++i) {
-      ASSERT_EQ(std::memcmp(icv[i].data(), want_icv[i].data(), icv_len), 0)
-          << "decrypt ICV, length " << lens[i] << ", packet " << i;
-      ASSERT_EQ(std::memcmp(bufs[i].get() + hdr, plain[i].data(), lens[i]), 0)
-          << "plaintext, length " << lens[i] << ", packet " << i;
+          << "ICV, length " << lens[i] << ", packet " << i;
     }
   }
 
@@ -129,16 +121,15 @@ TEST_P(cbc_sha1_shani_vs_openssl, mixed_bursts_make_groups_of_every_size) {
   }
 }
 
-TEST_P(cbc_sha1_shani_vs_openssl, a_flipped_ciphertext_bit_changes_the_icv) {
+TEST_P(cbc_sha1_shani_vs_openssl, a_flipped_plaintext_bit_changes_the_icv) {
   for (uint32_t len : {16u, 48u, 112u, 512u, 1408u}) {
-    auto buf = random_bytes(hdr + len);
-    std::array<uint8_t, icv_len> good{}, bad{};
-    cbc_sha1::packet pk{buf.data(), len, good.data()};
-    cbc_sha1::encrypt(_keys, &pk, 1, icv_len);
-    buf[hdr + len - 1 - (len / 3)] ^= 0x10;
-    pk.icv = bad.data();
-    cbc_sha1::decrypt(_keys, &pk, 1, icv_len);
-    EXPECT_NE(good, bad) << "length " << len;
+    auto a = random_bytes(hdr + len);
+    auto b = a;
+    b[hdr + len - 1 - (len / 3)] ^= 0x10;
+    std::array<uint8_t, icv_len> icv_a{}, icv_b{};
+    const cbc_sha1::packet pk[2] = {{a.data(), len, icv_a.data()}, {b.data(), len, icv_b.data()}};
+    cbc_sha1::encrypt(_keys, pk, 2, icv_len);  // one group of two
+    EXPECT_NE(icv_a, icv_b) << "length " << len;
   }
 }
 
