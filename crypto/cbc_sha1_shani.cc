@@ -1,11 +1,11 @@
 #include "crypto/cbc_sha1_shani.h"
 
-#include <cpuid.h>
 #include <immintrin.h>
 
 #include <cstddef>
 #include <cstring>
 
+#include "crypto/cpu_features.h"
 #include "crypto/sa_keys.h"
 #include "crypto/transform.h"
 
@@ -307,30 +307,8 @@ static_assert(cbc_sha1_keys_are_128_or_256());
 }  // namespace
 
 bool cpu_supported() {
-  static const bool yes = [] {
-    unsigned a = 0, b = 0, c = 0, d = 0;
-    if (__get_cpuid(1, &a, &b, &c, &d) == 0) {
-      return false;
-    }
-    const bool ssse3 = (c & (1u << 9)) != 0;
-    const bool sse41 = (c & (1u << 19)) != 0;
-    const bool aes = (c & (1u << 25)) != 0;
-    const bool osxsave = (c & (1u << 27)) != 0;
-    const bool avx = (c & (1u << 28)) != 0;
-    if (!ssse3 || !sse41 || !aes || !osxsave || !avx) {
-      return false;
-    }
-    uint32_t xcr0_lo = 0, xcr0_hi = 0;
-    __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
-    if ((xcr0_lo & 0x6u) != 0x6u) {
-      return false;  // the OS does not save the ymm registers
-    }
-    if (__get_cpuid_count(7, 0, &a, &b, &c, &d) == 0) {
-      return false;
-    }
-    return (b & (1u << 29)) != 0;  // SHA
-  }();
-  return yes;
+  const cpu_features& f = cpu();
+  return f.avx && f.aes && f.ssse3 && f.sse41 && f.sha;
 }
 
 // Groups of up to four packets of the same length, in order of their first packet.

@@ -103,6 +103,20 @@ inline void fill_hmac(IMB_JOB& j, const sa_keys& k, const transform_info& t, uin
   j.u.HMAC._hashed_auth_key_xor_opad = k.opad;
 }
 
+// An operator's (or a benchmark's) override of an automatic engine choice, for A/B runs
+// of the whole data plane: `var` set to `a_name` or `b_name` picks `a` or `b`.
+template <class E>
+E env_override(E choice, const char* var, const char* a_name, E a, const char* b_name, E b) {
+  const char* e = std::getenv(var);
+  if (e != nullptr && std::strcmp(e, a_name) == 0) {
+    return a;
+  }
+  if (e != nullptr && std::strcmp(e, b_name) == 0) {
+    return b;
+  }
+  return choice;
+}
+
 IMB_ARCH to_imb(arch a) {
   switch (a) {
     case arch::sse:
@@ -179,27 +193,15 @@ std::unique_ptr<crypto_ctx> crypto_ctx::create(arch cap, sha_ni_use sha_ni, des_
   ctx->_des_openssl = des == des_engine::openssl ||
                       (des == des_engine::auto_select && best != arch::avx512);
   if (gcm == gcm_engine::auto_select) {
-    // An operator's (or a benchmark's) override of the automatic choice, for A/B runs of
-    // the whole data plane: GM_GCM_ENGINE=ipsec-mb or vaes.
-    const char* e = std::getenv("GM_GCM_ENGINE");
-    if (e != nullptr && std::strcmp(e, "ipsec-mb") == 0) {
-      gcm = gcm_engine::ipsec_mb;
-    } else if (e != nullptr && std::strcmp(e, "vaes") == 0) {
-      gcm = gcm_engine::vaes_avx2;
-    }
+    gcm = env_override(gcm, "GM_GCM_ENGINE", "ipsec-mb", gcm_engine::ipsec_mb, "vaes",
+                       gcm_engine::vaes_avx2);
   }
   ctx->_gcm_vaes = gcm_vaes::cpu_supported() &&
                    (gcm == gcm_engine::vaes_avx2 ||
                     (gcm == gcm_engine::auto_select && best != arch::avx512));
   if (cbc == cbc_sha1_engine::auto_select) {
-    // The same kind of override for AES-CBC + HMAC-SHA1: GM_CBC_SHA1_ENGINE=ipsec-mb or
-    // stitched.
-    const char* e = std::getenv("GM_CBC_SHA1_ENGINE");
-    if (e != nullptr && std::strcmp(e, "ipsec-mb") == 0) {
-      cbc = cbc_sha1_engine::ipsec_mb;
-    } else if (e != nullptr && std::strcmp(e, "stitched") == 0) {
-      cbc = cbc_sha1_engine::stitched;
-    }
+    cbc = env_override(cbc, "GM_CBC_SHA1_ENGINE", "ipsec-mb", cbc_sha1_engine::ipsec_mb,
+                       "stitched", cbc_sha1_engine::stitched);
   }
   ctx->_cbc_sha1 = cbc_sha1::cpu_supported() &&
                    (cbc == cbc_sha1_engine::stitched ||

@@ -1,6 +1,7 @@
 #include "crypto/gcm_vaes.h"
 
-#include <cpuid.h>
+#include "crypto/cpu_features.h"
+
 #include <immintrin.h>
 
 #include <cstddef>
@@ -359,35 +360,9 @@ GM_VAES void crypt(const gcm_key_data* key, gcm_context_data* /*unused*/, uint8_
 
 }  // namespace
 
-// From CPUID itself: clang's __builtin_cpu_supports does not know "vaes" or
-// "vpclmulqdq", and the fuzz targets build with clang.
 bool cpu_supported() {
-  static const bool yes = [] {
-    unsigned a = 0, b = 0, c = 0, d = 0;
-    if (__get_cpuid(1, &a, &b, &c, &d) == 0) {
-      return false;
-    }
-    const bool pclmul = (c & (1u << 1)) != 0;
-    const bool aes = (c & (1u << 25)) != 0;
-    const bool osxsave = (c & (1u << 27)) != 0;
-    const bool avx = (c & (1u << 28)) != 0;
-    if (!pclmul || !aes || !osxsave || !avx) {
-      return false;
-    }
-    uint32_t xcr0_lo = 0, xcr0_hi = 0;
-    __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
-    if ((xcr0_lo & 0x6u) != 0x6u) {
-      return false;  // the OS does not save the ymm registers
-    }
-    if (__get_cpuid_count(7, 0, &a, &b, &c, &d) == 0) {
-      return false;
-    }
-    const bool avx2 = (b & (1u << 5)) != 0;
-    const bool vaes = (c & (1u << 9)) != 0;
-    const bool vpclmulqdq = (c & (1u << 10)) != 0;
-    return avx2 && vaes && vpclmulqdq;
-  }();
-  return yes;
+  const cpu_features& f = cpu();
+  return f.avx2 && f.aes && f.pclmul && f.vaes && f.vpclmulqdq;
 }
 
 GM_VAES void init_key(gcm_keys& k, int rounds) {
