@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstring>
 
+#include "crypto/aes_cbc_vaes.h"
 #include "crypto/cpu_features.h"
 #include "crypto/sa_keys.h"
 #include "crypto/transform.h"
@@ -213,11 +214,11 @@ inline void put_be64(uint8_t* p, uint64_t v) {
   std::memcpy(p, &v, 8);
 }
 
-// The inner hash's last bytes, padded, then the outer hash: the ICVs.
-// `tail_of[l]`: the message's last msg_len % 64 bytes.
+// The inner hash's last bytes, padded, then the outer hash from each lane's opad state:
+// the HMACs, into d[l]. `tail_of[l]`: the message's last msg_len % 64 bytes.
 template <int L>
-GM_SHANI void finish(lanes<L>& g, const sa_keys& k, size_t msg_len, const uint8_t* const* tail_of,
-                     const packet* const* pk, uint32_t icv_len) {
+GM_SHANI void finish(lanes<L>& g, size_t msg_len, const uint8_t* const* tail_of,
+                     const uint8_t* const* opad, uint8_t (*d)[20]) {
   const size_t tail = msg_len % 64;
   const size_t nb = tail <= 55 ? 1 : 2;
   alignas(16) uint8_t pad[L][128];
@@ -235,14 +236,12 @@ GM_SHANI void finish(lanes<L>& g, const sa_keys& k, size_t msg_len, const uint8_
     outer[l][20] = 0x80;
     std::memset(outer[l] + 21, 0, 64 - 21 - 8);
     put_be64(outer[l] + 56, (64 + 20) * 8);
-    load_state(k.opad, g.abcd[l], g.e[l]);
+    load_state(opad[l], g.abcd[l], g.e[l]);
     g.esp[l] = outer[l];
   }
   hash_blocks<L>(g, 0, 1);
   for (int l = 0; l < L; ++l) {
-    alignas(16) uint8_t d[20];
-    digest(g.abcd[l], g.e[l], d);
-    std::memcpy(pk[l]->icv, d, icv_len);
+    digest(g.abcd[l], g.e[l], d[l]);
   }
 }
 
@@ -271,7 +270,77 @@ GM_SHANI void run_group(const sa_keys& k, const packet* const* pk, uint32_t icv_
   for (int l = 0; l < L; ++l) {
     tail_of[l] = pk[l]->esp + 64 * full;
   }
-  finish<L>(g, k, msg_len, tail_of, pk, icv_len);
+  const uint8_t* opad[L];
+  for (int l = 0; l < L; ++l) {
+    opad[l] = k.opad;
+  }
+  alignas(16) uint8_t d[L][20];
+  finish<L>(g, msg_len, tail_of, opad, d);
+  for (int l = 0; l < L; ++l) {
+    std::memcpy(pk[l]->icv, d[l], icv_len);
+  }
+}
+
+// The HMACs of L received packets of one length (each its own SA's pads), hash only.
+template <int L>
+GM_SHANI void hash_group(const rx_packet* const* pk, uint8_t (*d)[20]) {
+  lanes<L> g;
+  const uint8_t* opad[L];
+  const uint8_t* tail_of[L];
+  const size_t msg_len = esp_hdr_iv + pk[0]->ct_len;
+  const size_t full = msg_len / 64;
+  for (int l = 0; l < L; ++l) {
+    g.esp[l] = pk[l]->esp;
+    load_state(pk[l]->keys->ipad, g.abcd[l], g.e[l]);
+    opad[l] = pk[l]->keys->opad;
+    tail_of[l] = pk[l]->esp + 64 * full;
+  }
+  hash_blocks<L>(g, 0, full);
+  finish<L>(g, msg_len, tail_of, opad, d);
+}
+
+// Verifies, then decrypts, one group: the hash reads the ciphertext the decryption
+// overwrites. The group's packets are still in L1 for the second pass.
+template <int L>
+void verify_and_decrypt(const rx_packet* const* pk, uint32_t icv_len, bool* const* ok) {
+  alignas(16) uint8_t d[L][20];
+  hash_group<L>(pk, d);
+  for (int l = 0; l < L; ++l) {
+    uint8_t diff = 0;  // every byte compared: the time does not say where they differ
+    for (uint32_t i = 0; i < icv_len; ++i) {
+      diff |= static_cast<uint8_t>(d[l][i] ^ pk[l]->icv[i]);
+    }
+    *ok[l] = diff == 0;
+    if (diff == 0) {
+      const sa_keys& k = *pk[l]->keys;
+      aes_cbc_vaes::decrypt(k.dec_keys, info(k.xf).key_len == 16 ? 10 : 14,
+                            pk[l]->esp + esp_hdr_iv, pk[l]->ct_len / 16);
+    }
+  }
+}
+
+// Calls fn(group, m) for groups of up to four packets of the same ct_len, in order of
+// their first packet.
+template <typename P, typename Fn>
+void for_each_group(const P* p, uint16_t n, Fn&& fn) {
+  for (uint16_t base = 0; base < n; base += 64) {
+    const uint16_t cnt = n - base < 64 ? n - base : 64;
+    uint64_t taken = 0;
+    for (uint16_t i = 0; i < cnt; ++i) {
+      if ((taken >> i) & 1u) {
+        continue;
+      }
+      const P* g[max_lanes] = {&p[base + i]};
+      int m = 1;
+      for (uint16_t j = i + 1; j < cnt && m < max_lanes; ++j) {
+        if (((taken >> j) & 1u) == 0 && p[base + j].ct_len == p[base + i].ct_len) {
+          g[m++] = &p[base + j];
+          taken |= uint64_t{1} << j;
+        }
+      }
+      fn(g, m);
+    }
+  }
 }
 
 template <int Nr>
@@ -311,31 +380,40 @@ bool cpu_supported() {
   return f.avx && f.aes && f.ssse3 && f.sse41 && f.sha;
 }
 
-// Groups of up to four packets of the same length, in order of their first packet.
 void encrypt(const sa_keys& k, const packet* p, uint16_t n, uint32_t icv_len) {
   const bool aes128 = info(k.xf).key_len == 16;
-  for (uint16_t base = 0; base < n; base += 64) {
-    const uint16_t cnt = n - base < 64 ? n - base : 64;
-    uint64_t taken = 0;
-    for (uint16_t i = 0; i < cnt; ++i) {
-      if ((taken >> i) & 1u) {
-        continue;
-      }
-      const packet* g[max_lanes] = {&p[base + i]};
-      int m = 1;
-      for (uint16_t j = i + 1; j < cnt && m < max_lanes; ++j) {
-        if (((taken >> j) & 1u) == 0 && p[base + j].ct_len == p[base + i].ct_len) {
-          g[m++] = &p[base + j];
-          taken |= uint64_t{1} << j;
-        }
-      }
-      if (aes128) {
-        dispatch<10>(k, g, m, icv_len);
-      } else {
-        dispatch<14>(k, g, m, icv_len);
-      }
+  for_each_group(p, n, [&](const packet* const* g, int m) {
+    if (aes128) {
+      dispatch<10>(k, g, m, icv_len);
+    } else {
+      dispatch<14>(k, g, m, icv_len);
     }
-  }
+  });
+}
+
+bool decrypt_supported() { return cpu_supported() && aes_cbc_vaes::cpu_supported(); }
+
+void decrypt(const rx_packet* p, uint16_t n, uint32_t icv_len, bool* ok) {
+  for_each_group(p, n, [&](const rx_packet* const* g, int m) {
+    bool* out[max_lanes];
+    for (int l = 0; l < m; ++l) {
+      out[l] = ok + (g[l] - p);
+    }
+    switch (m) {
+      case 1:
+        verify_and_decrypt<1>(g, icv_len, out);
+        break;
+      case 2:
+        verify_and_decrypt<2>(g, icv_len, out);
+        break;
+      case 3:
+        verify_and_decrypt<3>(g, icv_len, out);
+        break;
+      default:
+        verify_and_decrypt<4>(g, icv_len, out);
+        break;
+    }
+  });
 }
 
 }  // namespace gm::crypto::cbc_sha1

@@ -35,11 +35,27 @@ bool cpu_supported();
 
 /// Encrypts each packet's payload and writes its `icv_len`-byte ICV (at most 20). `k` is an
 /// AES-CBC + HMAC-SHA1 SA (AES-128 or AES-256). Only where cpu_supported().
-///
-/// Encryption only: decryption stays with ipsec-mb, whose CBC decryption already runs
-/// eight blocks side by side; a stitched decrypt of the same shape measured 0.92-1.03x of
-/// it (docs/perf.md, round 7).
 void encrypt(const sa_keys& k, const packet* p, uint16_t n, uint32_t icv_len);
+
+/// One received ESP packet: its SA, the 8-byte header and the 16-byte IV at `esp`, then
+/// `ct_len` bytes to decrypt in place, then the ICV to check.
+struct rx_packet {
+  const sa_keys* keys;  ///< AES-CBC + HMAC-SHA1, AES-128 or AES-256
+  uint8_t* esp;
+  uint32_t ct_len;  ///< a nonzero multiple of 16
+  const uint8_t* icv;
+};
+
+/// True when the CPU runs decrypt(): SHA-NI and VAES (crypto/aes_cbc_vaes.h) as well.
+bool decrypt_supported();
+
+/// Checks each packet's `icv_len`-byte ICV (four packets of one length hashed side by
+/// side on SHA-NI, not stitched with the cipher) and sets ok[i]; decrypts the payload of
+/// those that match (crypto/aes_cbc_vaes.h), and leaves the others as they came. The
+/// stitched shape of encrypt() measured no faster for decryption (docs/perf.md, round 7):
+/// CBC decryption has no chain, so the cipher is best run at the AES unit's full width
+/// on its own. Only where decrypt_supported().
+void decrypt(const rx_packet* p, uint16_t n, uint32_t icv_len, bool* ok);
 
 }  // namespace cbc_sha1
 }  // namespace gm::crypto

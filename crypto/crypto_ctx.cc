@@ -206,6 +206,7 @@ std::unique_ptr<crypto_ctx> crypto_ctx::create(arch cap, sha_ni_use sha_ni, des_
   ctx->_cbc_sha1 = cbc_sha1::cpu_supported() &&
                    (cbc == cbc_sha1_engine::stitched ||
                     (cbc == cbc_sha1_engine::auto_select && best != arch::avx512));
+  ctx->_cbc_sha1_dec = ctx->_cbc_sha1 && cbc_sha1::decrypt_supported();
   const bool has_sha_ni = (f & IMB_FEATURE_SHANI) != 0;
   if (sha_ni == sha_ni_use::always ||
       (sha_ni == sha_ni_use::auto_select && has_sha_ni && best != arch::avx512)) {
@@ -254,7 +255,33 @@ bool crypto_ctx::burst_eligible(crypto_op* const* ops, uint16_t n) const {
   return true;
 }
 
+namespace {
+
+// ESP's layout (esp_job_op()): header and IV, then the payload, then the ICV.
+bool esp_layout(crypto_op* const* ops, uint16_t n) {
+  constexpr uint32_t hdr_iv = 24;
+  for (uint16_t i = 0; i < n; ++i) {
+    const crypto_op& o = *ops[i];
+    if (o.cipher_off != hdr_iv || o.auth_off != 0 || o.auth_len != hdr_iv + o.cipher_len ||
+        o.iv != o.buf + 8) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 uint16_t crypto_ctx::process_burst(crypto_op* const* ops, uint16_t n) {
+  const transform_info& t = info(ops[0]->keys->xf);
+  const bool enc = ops[0]->dir == direction::encrypt;
+  if (!enc && _cbc_sha1_dec && t.hash == IMB_AUTH_HMAC_SHA_1 && esp_layout(ops, n)) {
+    return decrypt_cbc_sha1(ops, n);
+  }
+  return hash_cipher_bursts(ops, n);
+}
+
+uint16_t crypto_ctx::hash_cipher_bursts(crypto_op* const* ops, uint16_t n) {
   const transform_info& t = info(ops[0]->keys->xf);
   const bool enc = ops[0]->dir == direction::encrypt;
   const auto key_size = static_cast<IMB_KEY_SIZE_BYTES>(t.key_len);
@@ -298,6 +325,44 @@ uint16_t crypto_ctx::process_burst(crypto_op* const* ops, uint16_t n) {
       crypto_op& op = *ops[base + op_of_job[ji]];
       op.ok = done && (enc || icv_equal(_scratch[ji].bytes, op.icv, t.icv_len));
       good += op.ok ? 1 : 0;
+    }
+  }
+  return good;
+}
+
+// Messages up to sha_ni_max_len() stay with ipsec-mb: there its two-lane SHA-NI code
+// measured even with the four lanes (whose padding and call overhead weigh most on a few
+// blocks), and its CBC decryption with VAES (perf/results/2026-12-07/r8-micro).
+uint16_t crypto_ctx::decrypt_cbc_sha1(crypto_op* const* ops, uint16_t n) {
+  const uint32_t icv_len = info(ops[0]->keys->xf).icv_len;
+  const uint32_t short_max = _sha_ni != nullptr ? sha_ni_max_len(IMB_AUTH_HMAC_SHA_1) : 0;
+  cbc_sha1::rx_packet pk[IMB_MAX_BURST_SIZE];
+  crypto_op* ours[IMB_MAX_BURST_SIZE];
+  crypto_op* theirs[IMB_MAX_BURST_SIZE];
+  bool ok[IMB_MAX_BURST_SIZE];
+  uint16_t good = 0;
+  for (uint16_t base = 0; base < n; base += IMB_MAX_BURST_SIZE) {
+    const uint16_t cnt = n - base < IMB_MAX_BURST_SIZE ? n - base : IMB_MAX_BURST_SIZE;
+    uint16_t nours = 0;
+    uint16_t ntheirs = 0;
+    for (uint16_t i = 0; i < cnt; ++i) {
+      crypto_op* o = ops[base + i];
+      if (o->auth_len <= short_max) {
+        theirs[ntheirs++] = o;
+        continue;
+      }
+      pk[nours] = {o->keys, o->buf, o->cipher_len, o->icv};
+      ours[nours++] = o;
+    }
+    if (nours != 0) {
+      cbc_sha1::decrypt(pk, nours, icv_len, ok);
+      for (uint16_t i = 0; i < nours; ++i) {
+        ours[i]->ok = ok[i];
+        good += ok[i] ? 1 : 0;
+      }
+    }
+    if (ntheirs != 0) {
+      good += hash_cipher_bursts(theirs, ntheirs);
     }
   }
   return good;

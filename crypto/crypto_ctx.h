@@ -86,9 +86,9 @@ enum class gcm_engine : uint8_t { auto_select, ipsec_mb, vaes_avx2 };
 /// Who encrypts AES-CBC + HMAC-SHA1 bursts. auto_select: crypto/cbc_sha1_shani.h (cipher
 /// and hash in one pass, four packets at a time) where the CPU has SHA-NI and ipsec-mb's
 /// manager is not AVX-512; ipsec-mb's cipher and hash bursts elsewhere. stitched falls
-/// back to ipsec-mb where the CPU lacks SHA-NI. Decrypt stays with ipsec-mb: its CBC
-/// decryption runs eight blocks side by side already, and the stitched decrypt measured
-/// no faster (docs/perf.md, round 7).
+/// back to ipsec-mb where the CPU lacks SHA-NI. Decryption follows the same choice where
+/// the CPU also has VAES: four SHA-NI hash lanes, then CBC decryption two blocks an
+/// instruction (cbc_sha1::decrypt; docs/perf.md, round 8).
 enum class cbc_sha1_engine : uint8_t { auto_select, ipsec_mb, stitched };
 
 class crypto_ctx {
@@ -196,11 +196,19 @@ class crypto_ctx {
   bool gcm_on_vaes() const { return _gcm_vaes; }
   /// True when AES-CBC + HMAC-SHA1 encrypt bursts run on crypto/cbc_sha1_shani.
   bool cbc_sha1_stitched() const { return _cbc_sha1; }
+  /// True when AES-CBC + HMAC-SHA1 decrypt bursts run on crypto/cbc_sha1_shani's decrypt
+  /// (four SHA-NI hash lanes, then VAES CBC decryption).
+  bool cbc_sha1_decrypt_ours() const { return _cbc_sha1_dec; }
 
  private:
   crypto_ctx(IMB_MGR* mgr, arch a) : _mgr(mgr), _arch(a) {}
   bool burst_eligible(crypto_op* const* ops, uint16_t n) const;
   uint16_t process_burst(crypto_op* const* ops, uint16_t n);
+  /// process_burst() on ipsec-mb: its hash and cipher burst calls.
+  uint16_t hash_cipher_bursts(crypto_op* const* ops, uint16_t n);
+  /// process_burst()'s AES-CBC + HMAC-SHA1 decryption, for ops in ESP's layout
+  /// (esp_job_op()): longer messages on cbc_sha1::decrypt, short ones on ipsec-mb.
+  uint16_t decrypt_cbc_sha1(crypto_op* const* ops, uint16_t n);
   /// 3DES ops (not auth_only) of `ops`, n <= IMB_MAX_BURST_SIZE (process() slices), by
   /// des3_cbc() and ipsec-mb's hash burst; sets their ok and each one's `handled`.
   void process_des3(crypto_op* const* ops, uint16_t n, bool* handled);
@@ -235,6 +243,7 @@ class crypto_ctx {
   bool _des_openssl = false;
   bool _gcm_vaes = false;
   bool _cbc_sha1 = false;
+  bool _cbc_sha1_dec = false;
   icv_scratch _scratch[IMB_MAX_JOBS];
   gcm_context_data _gcm_ctx;
   // process_burst()'s jobs: the burst calls take an array of jobs, not the manager's ring.

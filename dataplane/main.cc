@@ -243,6 +243,7 @@ int main(int argc, char** argv) {
     engines.des3 = cc.des_openssl() ? "openssl" : "ipsec-mb";
     engines.gcm = cc.gcm_on_vaes() ? "vaes-avx2" : "ipsec-mb";
     engines.cbc_sha1 = cc.cbc_sha1_stitched() ? "stitched-sha-ni" : "ipsec-mb";
+    engines.cbc_sha1_decrypt = cc.cbc_sha1_decrypt_ours() ? "sha-ni-x4+vaes" : "ipsec-mb";
     for (const auto& t : crypto::transform_table) {
       if (!report.is_enabled(t.id)) engines.disabled.emplace_back(t.name);
     }
@@ -256,10 +257,11 @@ int main(int argc, char** argv) {
     }
     std::fprintf(stderr,
                  "gm-dataplane: %u worker(s) forwarding %s <-> %s; ipsec-mb %s%s; 3DES on %s; "
-                 "AES-GCM on %s; AES-CBC-SHA1 on %s\n",
+                 "AES-GCM on %s; AES-CBC-SHA1 on %s, its decryption on %s\n",
                  cfg->workers, cfg->lan.dev.c_str(), cfg->wan.dev.c_str(), engines.arch.c_str(),
                  engines.hmac_sha_ni ? ", short HMAC messages on SHA-NI" : "",
-                 engines.des3.c_str(), engines.gcm.c_str(), engines.cbc_sha1.c_str());
+                 engines.des3.c_str(), engines.gcm.c_str(), engines.cbc_sha1.c_str(),
+                 engines.cbc_sha1_decrypt.c_str());
     const uint64_t started_ns = monotonic_ns();
     uint64_t loops = 0;
     uint64_t last_rx = 0;

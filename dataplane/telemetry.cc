@@ -127,6 +127,7 @@ int crypto(const char*, const char*, rte_tel_data* d) {
   rte_tel_data_add_dict_string(d, "des3", g_crypto.des3.c_str());
   rte_tel_data_add_dict_string(d, "gcm", g_crypto.gcm.c_str());
   rte_tel_data_add_dict_string(d, "cbc_sha1", g_crypto.cbc_sha1.c_str());
+  rte_tel_data_add_dict_string(d, "cbc_sha1_decrypt", g_crypto.cbc_sha1_decrypt.c_str());
   rte_tel_data* off = rte_tel_data_alloc();
   rte_tel_data_start_array(off, RTE_TEL_STRING_VAL);
   for (const auto& name : g_crypto.disabled) {

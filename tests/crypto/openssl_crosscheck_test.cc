@@ -189,6 +189,7 @@ class crosscheck : public ::testing::TestWithParam<std::tuple<transform_id, arch
     ASSERT_NE(_ctx, nullptr);
     ASSERT_EQ(_ctx->gcm_on_vaes(), alt && gcm_vaes::cpu_supported());
     ASSERT_EQ(_ctx->cbc_sha1_stitched(), alt && cbc_sha1::cpu_supported());
+    ASSERT_EQ(_ctx->cbc_sha1_decrypt_ours(), alt && cbc_sha1::decrypt_supported());
     if (_ctx->architecture() != a) {
       GTEST_SKIP() << "CPU lacks " << arch_name(a) << " (got " << arch_name(_ctx->architecture())
                    << ")";

@@ -52,6 +52,7 @@ TEST(self_test, the_sha_ni_3des_gcm_and_cbc_sha1_engines_follow_the_cpu_and_can_
   EXPECT_EQ(ctx->gcm_on_vaes(), gcm_vaes::cpu_supported() && !avx512);
   if (std::getenv("GM_CBC_SHA1_ENGINE") == nullptr) {
     EXPECT_EQ(ctx->cbc_sha1_stitched(), cbc_sha1::cpu_supported() && !avx512);
+    EXPECT_EQ(ctx->cbc_sha1_decrypt_ours(), cbc_sha1::decrypt_supported() && !avx512);
   }
   auto plain = crypto_ctx::create(arch::avx512, sha_ni_use::never, des_engine::ipsec_mb,
                                   gcm_engine::ipsec_mb, cbc_sha1_engine::ipsec_mb);
@@ -59,12 +60,14 @@ TEST(self_test, the_sha_ni_3des_gcm_and_cbc_sha1_engines_follow_the_cpu_and_can_
   EXPECT_FALSE(plain->des_openssl());
   EXPECT_FALSE(plain->gcm_on_vaes());
   EXPECT_FALSE(plain->cbc_sha1_stitched());
+  EXPECT_FALSE(plain->cbc_sha1_decrypt_ours());
   auto alt = crypto_ctx::create(arch::avx512, sha_ni_use::always, des_engine::openssl,
                                 gcm_engine::vaes_avx2, cbc_sha1_engine::stitched);
   EXPECT_TRUE(alt->sha_ni_hash());
   EXPECT_TRUE(alt->des_openssl());
   EXPECT_EQ(alt->gcm_on_vaes(), gcm_vaes::cpu_supported());
   EXPECT_EQ(alt->cbc_sha1_stitched(), cbc_sha1::cpu_supported());
+  EXPECT_EQ(alt->cbc_sha1_decrypt_ours(), cbc_sha1::decrypt_supported());
   // The known answers pass on both sets of engines.
   for (crypto_ctx* c : {plain.get(), alt.get()}) {
     const self_test_report r = run_self_test(*c);
