@@ -22,7 +22,11 @@ namespace gm::crypto::cbc_sha1 {
 namespace {
 
 constexpr uint32_t esp_hdr_iv = 24;  // SPI, sequence number, 16-byte IV
-constexpr int max_lanes = 4;
+// Packets a group takes, in both directions. Three, not four: four lanes' registers
+// (seven a lane for the hash, more with the cipher) spill, and three measured faster, by
+// 4-8 % a SHA-1 block alone and 5-20 % for the whole encrypt or decrypt call
+// (perf/results/2026-12-07/r8-micro: sha1_sched_ahead.log, group_lanes.log).
+constexpr int group_lanes = 3;
 
 // The state of one group of packets of equal length: SHA-1 as SHA-NI holds it (ABCD in
 // one register, E in the top word of another) and each packet's last CBC block.
@@ -319,9 +323,9 @@ void verify_and_decrypt(const rx_packet* const* pk, uint32_t icv_len, bool* cons
   }
 }
 
-// Calls fn(group, m) for groups of up to four packets of the same ct_len, in order of
+// Calls fn(group, m) for groups of up to Cap packets of the same ct_len, in order of
 // their first packet.
-template <typename P, typename Fn>
+template <int Cap, typename P, typename Fn>
 void for_each_group(const P* p, uint16_t n, Fn&& fn) {
   for (uint16_t base = 0; base < n; base += 64) {
     const uint16_t cnt = n - base < 64 ? n - base : 64;
@@ -330,9 +334,9 @@ void for_each_group(const P* p, uint16_t n, Fn&& fn) {
       if ((taken >> i) & 1u) {
         continue;
       }
-      const P* g[max_lanes] = {&p[base + i]};
+      const P* g[Cap] = {&p[base + i]};
       int m = 1;
-      for (uint16_t j = i + 1; j < cnt && m < max_lanes; ++j) {
+      for (uint16_t j = i + 1; j < cnt && m < Cap; ++j) {
         if (((taken >> j) & 1u) == 0 && p[base + j].ct_len == p[base + i].ct_len) {
           g[m++] = &p[base + j];
           taken |= uint64_t{1} << j;
@@ -352,11 +356,9 @@ void dispatch(const sa_keys& k, const packet* const* pk, int n, uint32_t icv_len
     case 2:
       run_group<2, Nr>(k, pk, icv_len);
       break;
-    case 3:
-      run_group<3, Nr>(k, pk, icv_len);
-      break;
     default:
-      run_group<4, Nr>(k, pk, icv_len);
+      static_assert(group_lanes == 3);
+      run_group<3, Nr>(k, pk, icv_len);
       break;
   }
 }
@@ -382,7 +384,7 @@ bool cpu_supported() {
 
 void encrypt(const sa_keys& k, const packet* p, uint16_t n, uint32_t icv_len) {
   const bool aes128 = info(k.xf).key_len == 16;
-  for_each_group(p, n, [&](const packet* const* g, int m) {
+  for_each_group<group_lanes>(p, n, [&](const packet* const* g, int m) {
     if (aes128) {
       dispatch<10>(k, g, m, icv_len);
     } else {
@@ -394,8 +396,8 @@ void encrypt(const sa_keys& k, const packet* p, uint16_t n, uint32_t icv_len) {
 bool decrypt_supported() { return cpu_supported() && aes_cbc_vaes::cpu_supported(); }
 
 void decrypt(const rx_packet* p, uint16_t n, uint32_t icv_len, bool* ok) {
-  for_each_group(p, n, [&](const rx_packet* const* g, int m) {
-    bool* out[max_lanes];
+  for_each_group<group_lanes>(p, n, [&](const rx_packet* const* g, int m) {
+    bool* out[group_lanes];
     for (int l = 0; l < m; ++l) {
       out[l] = ok + (g[l] - p);
     }
@@ -406,11 +408,9 @@ void decrypt(const rx_packet* p, uint16_t n, uint32_t icv_len, bool* ok) {
       case 2:
         verify_and_decrypt<2>(g, icv_len, out);
         break;
-      case 3:
-        verify_and_decrypt<3>(g, icv_len, out);
-        break;
       default:
-        verify_and_decrypt<4>(g, icv_len, out);
+        static_assert(group_lanes == 3);
+        verify_and_decrypt<3>(g, icv_len, out);
         break;
     }
   });

@@ -1,4 +1,4 @@
-// AES-CBC and HMAC-SHA1 of ESP packets in one pass, on AES-NI and SHA-NI, up to four
+// AES-CBC and HMAC-SHA1 of ESP packets in one pass, on AES-NI and SHA-NI, up to three
 // packets at a time: for CPUs with SHA-NI and no AVX-512 (AMD Zen, Intel client cores).
 //
 // Why: there ipsec-mb 1.3 runs the cipher (eight AES-NI lanes) and the hash (eight AVX2
@@ -6,8 +6,9 @@
 // cycles for 1420 bytes on an AMD EPYC Zen 3, and so does ipsec-secgw. SHA-1's rounds
 // (SHA1RNDS4) and AES's run on different pipes there (docs/perf.md, round 7), so the
 // cipher's rounds can run in the gaps of the hash's: each step hashes one 64-byte block of
-// each packet and ciphers four 16-byte blocks of each, and four packets keep both units
-// busy where one packet's dependency chains would leave them idle.
+// each packet and ciphers four 16-byte blocks of each, and three packets keep both units
+// busy where one packet's dependency chains would leave them idle (four spill registers,
+// and measured slower: docs/perf.md, round 8).
 //
 // The HMAC covers the ESP header, the IV and the ciphertext (RFC 4303: encrypt-then-MAC);
 // the pads are the SA's precomputed SHA-1 states (sa_keys::ipad/opad, host-order words,
@@ -49,7 +50,7 @@ struct rx_packet {
 /// True when the CPU runs decrypt(): SHA-NI and VAES (crypto/aes_cbc_vaes.h) as well.
 bool decrypt_supported();
 
-/// Checks each packet's `icv_len`-byte ICV (four packets of one length hashed side by
+/// Checks each packet's `icv_len`-byte ICV (three packets of one length hashed side by
 /// side on SHA-NI, not stitched with the cipher) and sets ok[i]; decrypts the payload of
 /// those that match (crypto/aes_cbc_vaes.h), and leaves the others as they came. The
 /// stitched shape of encrypt() measured no faster for decryption (docs/perf.md, round 7):

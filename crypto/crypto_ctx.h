@@ -84,10 +84,10 @@ enum class des_engine : uint8_t { auto_select, ipsec_mb, openssl };
 enum class gcm_engine : uint8_t { auto_select, ipsec_mb, vaes_avx2 };
 
 /// Who encrypts AES-CBC + HMAC-SHA1 bursts. auto_select: crypto/cbc_sha1_shani.h (cipher
-/// and hash in one pass, four packets at a time) where the CPU has SHA-NI and ipsec-mb's
+/// and hash in one pass, three packets at a time) where the CPU has SHA-NI and ipsec-mb's
 /// manager is not AVX-512; ipsec-mb's cipher and hash bursts elsewhere. stitched falls
 /// back to ipsec-mb where the CPU lacks SHA-NI. Decryption follows the same choice where
-/// the CPU also has VAES: four SHA-NI hash lanes, then CBC decryption two blocks an
+/// the CPU also has VAES: three SHA-NI hash lanes, then CBC decryption two blocks an
 /// instruction (cbc_sha1::decrypt; docs/perf.md, round 8).
 enum class cbc_sha1_engine : uint8_t { auto_select, ipsec_mb, stitched };
 
@@ -197,7 +197,7 @@ class crypto_ctx {
   /// True when AES-CBC + HMAC-SHA1 encrypt bursts run on crypto/cbc_sha1_shani.
   bool cbc_sha1_stitched() const { return _cbc_sha1; }
   /// True when AES-CBC + HMAC-SHA1 decrypt bursts run on crypto/cbc_sha1_shani's decrypt
-  /// (four SHA-NI hash lanes, then VAES CBC decryption).
+  /// (three SHA-NI hash lanes, then VAES CBC decryption).
   bool cbc_sha1_decrypt_ours() const { return _cbc_sha1_dec; }
 
  private:

@@ -243,7 +243,7 @@ int main(int argc, char** argv) {
     engines.des3 = cc.des_openssl() ? "openssl" : "ipsec-mb";
     engines.gcm = cc.gcm_on_vaes() ? "vaes-avx2" : "ipsec-mb";
     engines.cbc_sha1 = cc.cbc_sha1_stitched() ? "stitched-sha-ni" : "ipsec-mb";
-    engines.cbc_sha1_decrypt = cc.cbc_sha1_decrypt_ours() ? "sha-ni-x4+vaes" : "ipsec-mb";
+    engines.cbc_sha1_decrypt = cc.cbc_sha1_decrypt_ours() ? "sha-ni+vaes" : "ipsec-mb";
     for (const auto& t : crypto::transform_table) {
       if (!report.is_enabled(t.id)) engines.disabled.emplace_back(t.name);
     }

@@ -984,7 +984,7 @@ int bench_main(int argc, char** argv) {
      << "  \"cbc_sha1_engine\": \""
      << (lc->crypto().cbc_sha1_stitched() ? "stitched-sha-ni" : "ipsec-mb") << "\",\n"
      << "  \"cbc_sha1_decrypt_engine\": \""
-     << (lc->crypto().cbc_sha1_decrypt_ours() ? "sha-ni-x4+vaes" : "ipsec-mb") << "\",\n"
+     << (lc->crypto().cbc_sha1_decrypt_ours() ? "sha-ni+vaes" : "ipsec-mb") << "\",\n"
      << "  \"des3_engine\": \"" << (raw_ctx->des_openssl() ? "openssl" : "ipsec-mb") << "\",\n"
      << "  \"hmac_sha_ni\": " << (lc->crypto().sha_ni_hash() ? "true" : "false") << ",\n"
      << "  \"tsc_hz_measured\": " << static_cast<uint64_t>(tsc_hz) << ",\n"

@@ -1,5 +1,5 @@
 // crypto/cbc_sha1_shani against OpenSSL (AES-CBC through EVP, HMAC-SHA1 through HMAC()):
-// every payload length 16..1600, bursts that mix lengths so that groups of one to four
+// every payload length 16..1600, bursts that mix lengths so that groups of one to three
 // packets and every step count run, AES-128 and AES-256, encrypted in place. Each packet
 // is its own allocation of exactly its length, so ASan sees any access past it. A flipped
 // plaintext bit must change the ICV.
@@ -108,7 +108,7 @@ class cbc_sha1_shani_vs_openssl : public ::testing::TestWithParam<transform_id> 
 TEST_P(cbc_sha1_shani_vs_openssl, every_length_alone_and_four_alike) {
   for (uint32_t len = 16; len <= 1600; len += 16) {
     check_burst({len});
-    check_burst({len, len, len, len, len});  // a group of four, then one of one
+    check_burst({len, len, len, len, len});  // a group of three, then one of two
   }
 }
 
