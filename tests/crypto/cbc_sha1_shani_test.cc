@@ -292,23 +292,19 @@ TEST_P(cbc_sha1_decrypt_vs_openssl, vaes_cbc_alone_at_every_block_count) {
   }
 }
 
+std::string key_size_name(const ::testing::TestParamInfo<transform_id>& i) {
+  return i.param == transform_id::aes_cbc_128_sha1 ? "aes128" : "aes256";
+}
+
 INSTANTIATE_TEST_SUITE_P(aes_cbc_sha1, cbc_sha1_decrypt_vs_openssl,
                          ::testing::Values(transform_id::aes_cbc_128_sha1,
                                            transform_id::aes_cbc_256_sha1),
-                         [](const auto& i) {
-                           return std::string(i.param == transform_id::aes_cbc_128_sha1
-                                                  ? "aes128"
-                                                  : "aes256");
-                         });
+                         key_size_name);
 
 INSTANTIATE_TEST_SUITE_P(aes_cbc_sha1, cbc_sha1_shani_vs_openssl,
                          ::testing::Values(transform_id::aes_cbc_128_sha1,
                                            transform_id::aes_cbc_256_sha1),
-                         [](const auto& i) {
-                           return std::string(i.param == transform_id::aes_cbc_128_sha1
-                                                  ? "aes128"
-                                                  : "aes256");
-                         });
+                         key_size_name);
 
 }  // namespace
 }  // namespace gm::crypto
