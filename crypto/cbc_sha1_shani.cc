@@ -7,6 +7,7 @@
 
 #include "crypto/aes_cbc_vaes.h"
 #include "crypto/cpu_features.h"
+#include "crypto/crypto_ctx.h"
 #include "crypto/sa_keys.h"
 #include "crypto/transform.h"
 
@@ -271,11 +272,9 @@ GM_SHANI void run_group(const sa_keys& k, const packet* const* pk, uint32_t icv_
   cipher_blocks<L, Nr>(g, steps != 0 ? 4 * steps + 3 : head, nct, rk);
   hash_blocks<L>(g, steps, full);
   const uint8_t* tail_of[L];
-  for (int l = 0; l < L; ++l) {
-    tail_of[l] = pk[l]->esp + 64 * full;
-  }
   const uint8_t* opad[L];
   for (int l = 0; l < L; ++l) {
+    tail_of[l] = pk[l]->esp + 64 * full;
     opad[l] = k.opad;
   }
   alignas(16) uint8_t d[L][20];
@@ -310,12 +309,8 @@ void verify_and_decrypt(const rx_packet* const* pk, uint32_t icv_len, bool* cons
   alignas(16) uint8_t d[L][20];
   hash_group<L>(pk, d);
   for (int l = 0; l < L; ++l) {
-    uint8_t diff = 0;  // every byte compared: the time does not say where they differ
-    for (uint32_t i = 0; i < icv_len; ++i) {
-      diff |= static_cast<uint8_t>(d[l][i] ^ pk[l]->icv[i]);
-    }
-    *ok[l] = diff == 0;
-    if (diff == 0) {
+    *ok[l] = crypto_ctx::icv_equal(d[l], pk[l]->icv, icv_len);
+    if (*ok[l]) {
       const sa_keys& k = *pk[l]->keys;
       aes_cbc_vaes::decrypt(k.dec_keys, info(k.xf).key_len == 16 ? 10 : 14,
                             pk[l]->esp + esp_hdr_iv, pk[l]->ct_len / 16);

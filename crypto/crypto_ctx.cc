@@ -258,16 +258,10 @@ bool crypto_ctx::burst_eligible(crypto_op* const* ops, uint16_t n) const {
 namespace {
 
 // ESP's layout (esp_job_op()): header and IV, then the payload, then the ICV.
-bool esp_layout(crypto_op* const* ops, uint16_t n) {
+bool esp_layout(const crypto_op& o) {
   constexpr uint32_t hdr_iv = 24;
-  for (uint16_t i = 0; i < n; ++i) {
-    const crypto_op& o = *ops[i];
-    if (o.cipher_off != hdr_iv || o.auth_off != 0 || o.auth_len != hdr_iv + o.cipher_len ||
-        o.iv != o.buf + 8) {
-      return false;
-    }
-  }
-  return true;
+  return o.cipher_off == hdr_iv && o.auth_off == 0 && o.auth_len == hdr_iv + o.cipher_len &&
+         o.iv == o.buf + 8;
 }
 
 }  // namespace
@@ -275,7 +269,7 @@ bool esp_layout(crypto_op* const* ops, uint16_t n) {
 uint16_t crypto_ctx::process_burst(crypto_op* const* ops, uint16_t n) {
   const transform_info& t = info(ops[0]->keys->xf);
   const bool enc = ops[0]->dir == direction::encrypt;
-  if (!enc && _cbc_sha1_dec && t.hash == IMB_AUTH_HMAC_SHA_1 && esp_layout(ops, n)) {
+  if (!enc && _cbc_sha1_dec && t.hash == IMB_AUTH_HMAC_SHA_1) {
     return decrypt_cbc_sha1(ops, n);
   }
   return hash_cipher_bursts(ops, n);
@@ -331,8 +325,8 @@ uint16_t crypto_ctx::hash_cipher_bursts(crypto_op* const* ops, uint16_t n) {
 }
 
 // Messages up to sha_ni_max_len() stay with ipsec-mb: there its two-lane SHA-NI code
-// measured even with the four lanes (whose padding and call overhead weigh most on a few
-// blocks), and its CBC decryption with VAES (perf/results/2026-12-07/r8-micro).
+// measured even with ours (whose padding and call overhead weigh most on a few blocks)
+// (perf/results/2026-12-07/r8-micro). So do ops not in ESP's layout (the self-test's).
 uint16_t crypto_ctx::decrypt_cbc_sha1(crypto_op* const* ops, uint16_t n) {
   const uint32_t icv_len = info(ops[0]->keys->xf).icv_len;
   const uint32_t short_max = _sha_ni != nullptr ? sha_ni_max_len(IMB_AUTH_HMAC_SHA_1) : 0;
@@ -347,7 +341,7 @@ uint16_t crypto_ctx::decrypt_cbc_sha1(crypto_op* const* ops, uint16_t n) {
     uint16_t ntheirs = 0;
     for (uint16_t i = 0; i < cnt; ++i) {
       crypto_op* o = ops[base + i];
-      if (o->auth_len <= short_max) {
+      if (o->auth_len <= short_max || !esp_layout(*o)) {
         theirs[ntheirs++] = o;
         continue;
       }
