@@ -118,22 +118,18 @@ GM_SHANI_INLINE void steps(__m128i (&w)[L][4], __m128i* abcd, __m128i* e, __m128
   }
 }
 
-// One 64-byte SHA-1 block at src[l] for each lane and, with Nr != 0, four AES blocks
-// encrypted in place at ct[l] (CBC, chained through g.chain).
+// One 64-byte SHA-1 block for each lane, its message words already in w (as be_words()
+// leaves them) and, with Nr != 0, four AES blocks encrypted in place at ct[l] (CBC,
+// chained through g.chain).
 template <int L, int Nr>
-GM_SHANI_INLINE void block(lanes<L>& g, const uint8_t* const* src, uint8_t* const* ct,
-                           const __m128i* rk) {
-  __m128i w[L][4];
+GM_SHANI_INLINE void block_words(lanes<L>& g, __m128i (&w)[L][4], uint8_t* const* ct,
+                                 const __m128i* rk) {
   __m128i save_abcd[L];
   __m128i save_e[L];
   __m128i prev[L];
   __m128i x[L][4];
 #pragma GCC unroll 4
   for (int l = 0; l < L; ++l) {
-#pragma GCC unroll 4
-    for (int j = 0; j < 4; ++j) {
-      w[l][j] = be_words(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src[l] + 16 * j)));
-    }
     save_abcd[l] = g.abcd[l];
     save_e[l] = g.e[l];
   }
@@ -143,6 +139,21 @@ GM_SHANI_INLINE void block(lanes<L>& g, const uint8_t* const* src, uint8_t* cons
     g.e[l] = _mm_sha1nexte_epu32(prev[l], save_e[l]);
     g.abcd[l] = _mm_add_epi32(g.abcd[l], save_abcd[l]);
   }
+}
+
+// The same, the message block read from src[l].
+template <int L, int Nr>
+GM_SHANI_INLINE void block(lanes<L>& g, const uint8_t* const* src, uint8_t* const* ct,
+                           const __m128i* rk) {
+  __m128i w[L][4];
+#pragma GCC unroll 4
+  for (int l = 0; l < L; ++l) {
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; ++j) {
+      w[l][j] = be_words(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src[l] + 16 * j)));
+    }
+  }
+  block_words<L, Nr>(g, w, ct, rk);
 }
 
 // Hash-only blocks [from, to) of each lane's message.
@@ -214,9 +225,52 @@ GM_SHANI inline void digest(__m128i abcd, __m128i e, uint8_t* out) {
   std::memcpy(out + 16, &h4, 4);
 }
 
-inline void put_be64(uint8_t* p, uint64_t v) {
-  v = __builtin_bswap64(v);
-  std::memcpy(p, &v, 8);
+// pshufb masks that move the last r bytes of a 16-byte load to its front and zero the
+// rest, and the 0x80 that ends a SHA-1 message, at byte r.
+struct tail_tables {
+  alignas(16) uint8_t front[16][16];
+  alignas(16) uint8_t marker[16][16];
+};
+constexpr tail_tables make_tail_tables() {
+  tail_tables t{};
+  for (int r = 0; r < 16; ++r) {
+    for (int i = 0; i < 16; ++i) {
+      t.front[r][i] = i < r ? static_cast<uint8_t>(16 - r + i) : 0x80;
+      t.marker[r][i] = i == r ? 0x80 : 0;
+    }
+  }
+  return t;
+}
+constexpr tail_tables tail_table = make_tail_tables();
+
+// Bytes [16c, 16c + 16) of the padded tail: the message's last `tail` (< 64) bytes at t,
+// 0x80, zeros, and in the last chunk (c == 4 * blocks - 1) the length in bits. Built in a
+// register: a padded copy on the stack, written with narrow stores and read back 16 bytes
+// at a time, stalls every load on store forwarding, ~150 TSC a packet that made small
+// packets no faster than ipsec-mb's. A partial chunk is the 16 bytes that end the message
+// (t + tail - 16 is inside it: the ESP header and IV alone are 24 bytes), shifted down.
+GM_SHANI_INLINE __m128i pad_chunk(const uint8_t* t, size_t tail, size_t c, bool last,
+                                  uint64_t bits) {
+  const size_t off = 16 * c;
+  __m128i v;
+  if (off + 16 <= tail) {
+    v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t + off));
+  } else if (off <= tail) {
+    const size_t r = tail - off;
+    const auto* mask = reinterpret_cast<const __m128i*>(tail_table.front[r]);
+    const auto* mark = reinterpret_cast<const __m128i*>(tail_table.marker[r]);
+    v = r == 0 ? _mm_load_si128(mark)
+               : _mm_or_si128(_mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(
+                                                   t + tail - 16)),
+                                               _mm_load_si128(mask)),
+                              _mm_load_si128(mark));
+  } else {
+    v = _mm_setzero_si128();
+  }
+  if (last) {
+    v = _mm_insert_epi64(v, static_cast<long long>(__builtin_bswap64(bits)), 1);
+  }
+  return be_words(v);
 }
 
 // The inner hash's last bytes, padded, then the outer hash from each lane's opad state:
@@ -226,25 +280,31 @@ GM_SHANI void finish(lanes<L>& g, size_t msg_len, const uint8_t* const* tail_of,
                      const uint8_t* const* opad, uint8_t (*d)[20]) {
   const size_t tail = msg_len % 64;
   const size_t nb = tail <= 55 ? 1 : 2;
-  alignas(16) uint8_t pad[L][128];
-  for (int l = 0; l < L; ++l) {
-    std::memcpy(pad[l], tail_of[l], tail);
-    pad[l][tail] = 0x80;
-    std::memset(pad[l] + tail + 1, 0, 64 * nb - tail - 9);
-    put_be64(pad[l] + 64 * nb - 8, (64 + msg_len) * 8);  // the ipad block counts too
-    g.esp[l] = pad[l];
+  const uint64_t bits = (64 + msg_len) * 8;  // the ipad block counts too
+  __m128i w[L][4];
+  for (size_t b = 0; b < nb; ++b) {
+#pragma GCC unroll 4
+    for (int l = 0; l < L; ++l) {
+#pragma GCC unroll 4
+      for (size_t j = 0; j < 4; ++j) {
+        const size_t c = 4 * b + j;
+        w[l][j] = pad_chunk(tail_of[l], tail, c, c == 4 * nb - 1, bits);
+      }
+    }
+    block_words<L, 0>(g, w, nullptr, nullptr);
   }
-  hash_blocks<L>(g, 0, nb);
-  alignas(16) uint8_t outer[L][64];
+  // The outer message is the inner digest, which in SHA-NI's order is already its words:
+  // ABCD are W0..W3, E (the top word) W4; then 0x80000000, zeros and 8 * (64 + 20).
+#pragma GCC unroll 4
   for (int l = 0; l < L; ++l) {
-    digest(g.abcd[l], g.e[l], outer[l]);
-    outer[l][20] = 0x80;
-    std::memset(outer[l] + 21, 0, 64 - 21 - 8);
-    put_be64(outer[l] + 56, (64 + 20) * 8);
+    w[l][0] = g.abcd[l];
+    w[l][1] = _mm_blend_epi16(_mm_set_epi32(0, static_cast<int>(0x80000000u), 0, 0), g.e[l],
+                              0xc0);
+    w[l][2] = _mm_setzero_si128();
+    w[l][3] = _mm_set_epi32(0, 0, 0, (64 + 20) * 8);
     load_state(opad[l], g.abcd[l], g.e[l]);
-    g.esp[l] = outer[l];
   }
-  hash_blocks<L>(g, 0, 1);
+  block_words<L, 0>(g, w, nullptr, nullptr);
   for (int l = 0; l < L; ++l) {
     digest(g.abcd[l], g.e[l], d[l]);
   }

@@ -206,8 +206,8 @@ class crypto_ctx {
   uint16_t process_burst(crypto_op* const* ops, uint16_t n);
   /// process_burst() on ipsec-mb: its hash and cipher burst calls.
   uint16_t hash_cipher_bursts(crypto_op* const* ops, uint16_t n);
-  /// process_burst()'s AES-CBC + HMAC-SHA1 decryption: longer messages in ESP's layout
-  /// (esp_job_op()) on cbc_sha1::decrypt, the rest on ipsec-mb.
+  /// process_burst()'s AES-CBC + HMAC-SHA1 decryption: ops in ESP's layout (esp_job_op())
+  /// on cbc_sha1::decrypt, the rest on ipsec-mb.
   uint16_t decrypt_cbc_sha1(crypto_op* const* ops, uint16_t n);
   /// 3DES ops (not auth_only) of `ops`, n <= IMB_MAX_BURST_SIZE (process() slices), by
   /// des3_cbc() and ipsec-mb's hash burst; sets their ok and each one's `handled`.
