@@ -247,6 +247,7 @@ int main(int argc, char** argv) {
     for (const auto& t : crypto::transform_table) {
       if (!report.is_enabled(t.id)) engines.disabled.emplace_back(t.name);
     }
+    engines.engine_checks = report.engine_checks;
     telemetry::set_crypto_engines(engines);
     telemetry::register_endpoints();
     rte_pdump_init();  // lets dpdk-dumpcap / dpdk-pdump capture both ports

@@ -134,6 +134,12 @@ int crypto(const char*, const char*, rte_tel_data* d) {
     rte_tel_data_add_array_string(off, name.c_str());
   }
   rte_tel_data_add_dict_container(d, "disabled_transforms", off, 0);
+  rte_tel_data* checked = rte_tel_data_alloc();
+  rte_tel_data_start_array(checked, RTE_TEL_STRING_VAL);
+  for (const auto& line : g_crypto.engine_checks) {
+    rte_tel_data_add_array_string(checked, line.c_str());
+  }
+  rte_tel_data_add_dict_container(d, "self_test_engine_checks", checked, 0);
   return 0;
 }
 
@@ -151,7 +157,7 @@ void register_endpoints() {
   rte_telemetry_register_cmd("/gm/replay", replay, "TBAR counters (show crypto gdoi gm replay)");
   rte_telemetry_register_cmd("/gm/lcores", lcores, "Per-worker packet counters");
   rte_telemetry_register_cmd("/gm/crypto", crypto,
-                             "ipsec-mb manager, SHA-NI HMAC split, 3DES engine, disabled transforms");
+                             "ipsec-mb manager, our engines, disabled transforms, engine self-checks");
 }
 
 void update(const stats_view& total, const std::vector<stats_view>& per_lcore) {

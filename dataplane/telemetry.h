@@ -19,9 +19,12 @@ struct crypto_engines {
   std::string des3;            ///< "openssl" or "ipsec-mb"
   std::string gcm;             ///< "vaes-avx2" (crypto/gcm_vaes) or "ipsec-mb"
   std::string cbc_sha1;        ///< "stitched-sha-ni" (crypto/cbc_sha1_shani) or "ipsec-mb"
-  /// "sha-ni+vaes" (cbc_sha1::decrypt, for messages past the SHA-NI split) or "ipsec-mb"
+  /// "sha-ni+vaes" (cbc_sha1::decrypt) or "ipsec-mb"
   std::string cbc_sha1_decrypt;
   std::vector<std::string> disabled;  ///< transforms the start-up self-test disabled
+  /// Our engines the start-up self-test checked against ipsec-mb on ESP packets, one line
+  /// each (crypto::self_test_report::engine_checks)
+  std::vector<std::string> engine_checks;
 };
 
 /// Registers /gm/ports, /gm/sa, /gm/drops, /gm/replay, /gm/lcores, /gm/crypto. Call once
