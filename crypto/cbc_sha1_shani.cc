@@ -159,8 +159,8 @@ GM_SHANI_INLINE void block(lanes<L>& g, const uint8_t* const* src, uint8_t* cons
 // The loops below work on a local copy of the group's state: the stores to the packets
 // are char-typed, so they may alias anything whose address has left the function, and
 // the compiler would write the chain and digest state back and reload it around every
-// one, a store-forwarding round trip in the CBC chain (cipher_blocks 14.6 -> 11.6 TSC an
-// AES block-lane, perf/results/2026-12-07/r9-micro/local_state.log).
+// one, a store-forwarding round trip in the CBC chain (cipher_blocks 14.0-14.4 -> 11.3-11.6
+// TSC an AES block-lane, perf/results/2026-12-07/r9-micro/local_state.log).
 
 // Hash-only blocks [from, to) of each lane's message.
 template <int L>
