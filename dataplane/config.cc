@@ -119,7 +119,7 @@ static_sa_config parse_static(const YAML::Node& n) {
 config parse_root(const YAML::Node& root) {
   config c;
   check_keys(root, "", {"lan", "wan", "mtu", "workers", "idle_backoff", "df_bit", "sender_id",
-                        "migration", "local_acl", "static_group", "ring_prefix"});
+                        "migration", "local_acl", "static_group", "ring_prefix", "link_wait_ms"});
   if (!root["lan"]) fail(root, "lan", "is required");
   if (!root["wan"]) fail(root, "wan", "is required");
   c.lan = parse_port(root["lan"], "lan");
@@ -130,6 +130,9 @@ config parse_root(const YAML::Node& root) {
   if (root["workers"]) {
     c.workers = static_cast<uint16_t>(get_uint(root["workers"], "workers", 64));
     if (c.workers == 0) fail(root["workers"], "workers", "must be at least 1");
+  }
+  if (root["link_wait_ms"]) {
+    c.link_wait_ms = static_cast<uint32_t>(get_uint(root["link_wait_ms"], "link_wait_ms", 120'000));
   }
   if (root["idle_backoff"]) c.idle_backoff = get<bool>(root["idle_backoff"], "idle_backoff");
   if (root["df_bit"]) {

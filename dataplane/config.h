@@ -43,6 +43,7 @@ struct config {
   port_config wan;
   uint16_t mtu = 1500;
   uint16_t workers = 1;
+  uint32_t link_wait_ms = 10'000;  ///< how long start-up waits for both links to come up
   bool idle_backoff = true;
   crypto::df_mode df = crypto::df_mode::copy;
   uint32_t sender_id = 1;

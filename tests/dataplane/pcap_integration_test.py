@@ -271,7 +271,7 @@ def run_gm(tmp, tag, cfg, lan_in, wan_in, mode=0o600, lcores="0,1"):
     oc.write_pcap(p("lan_in.pcap"), lan_in)
     oc.write_pcap(p("wan_in.pcap"), wan_in)
     prefix = f"gmit-{os.getpid()}-{_runs[0]}"
-    cmd = [GM, "-l", lcores, "--no-huge", "-m", "256", "--no-pci", "--file-prefix", prefix,
+    cmd = [GM, "--lcores" if "@" in lcores else "-l", lcores, "--no-huge", "-m", "256", "--no-pci", "--file-prefix", prefix,
            "--log-level", "lib.eal:warning",
            "--vdev", f"net_pcap0,rx_pcap={p('lan_in.pcap')},tx_pcap={p('lan_out.pcap')}",
            "--vdev", f"net_pcap1,rx_pcap={p('wan_in.pcap')},tx_pcap={p('wan_out.pcap')}",
@@ -916,6 +916,8 @@ def bad_configs(c, tmp, rng):
     cases.append(("TBAR window 0", t, 0o600, n, "static_group.window", "at least 1"))
     t, n = replace("mtu:", "mtu: jumbo")
     cases.append(("mtu not a number", t, 0o600, n, "mtu", "number"))
+    t, n = insert_after("idle_backoff:", "link_wait_ms: 600000")
+    cases.append(("link wait over 2 minutes", t, 0o600, n, "link_wait_ms", "at most 120000"))
     t, n = insert_after("idle_backoff:", "migration: sometimes")
     cases.append(("bad migration", t, 0o600, n, "migration", "receive-only"))
     ls = list(lines)

@@ -1,0 +1,154 @@
+#include "dataplane/port_setup.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+namespace gm::dataplane {
+
+namespace {
+
+// What ESP adds in place (outer header in the headroom; pad, trailer, TBAR metadata and ICV
+// at the tail) is under 100 bytes; two VLAN tags may come with a frame.
+constexpr uint32_t esp_growth = 128;
+constexpr uint32_t l2_max = RTE_ETHER_HDR_LEN + 2 * RTE_VLAN_HLEN;
+
+std::string at(const port_ref& p) {
+  return std::string(p.role) + " port " + p.name;
+}
+
+std::string step_failed(const port_ref& p, const char* step, int rc) {
+  return at(p) + ": " + step + " failed: " + rte_strerror(rc < 0 ? -rc : rc);
+}
+
+// The largest MTU rte_eth_dev_configure accepts: devices state a frame length, an MTU or
+// both, and ethdev derives the L2 overhead from the two (18 bytes when only one is given).
+uint32_t max_mtu(const rte_eth_dev_info& info) {
+  const uint32_t overhead = info.max_mtu != UINT16_MAX && info.max_rx_pktlen > info.max_mtu
+                                ? info.max_rx_pktlen - info.max_mtu
+                                : RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
+  const uint32_t by_frame = info.max_rx_pktlen > overhead ? info.max_rx_pktlen - overhead : 0;
+  return std::min<uint32_t>(info.max_mtu, by_frame);
+}
+
+}  // namespace
+
+uint32_t mbuf_data_room(uint16_t mtu) {
+  const uint32_t need = (mtu + l2_max + esp_growth + 63u) & ~63u;
+  return std::max<uint32_t>(RTE_MBUF_DEFAULT_DATAROOM, need);
+}
+
+bool setup_port(const port_ref& p, uint16_t queues, uint16_t mtu, rte_mempool* pool,
+                std::string& error, std::vector<std::string>& notes) {
+  rte_eth_dev_info info{};
+  if (const int rc = rte_eth_dev_info_get(p.id, &info); rc != 0) {
+    error = step_failed(p, "rte_eth_dev_info_get", rc);
+    return false;
+  }
+  if (queues > info.max_rx_queues || queues > info.max_tx_queues) {
+    error = at(p) + ": workers: " + std::to_string(queues) + " needs as many RX and TX queues; " +
+            "the device has at most " + std::to_string(info.max_rx_queues) + " RX and " +
+            std::to_string(info.max_tx_queues) + " TX" +
+            (info.driver_name != nullptr && std::string(info.driver_name) == "net_pcap"
+                 ? " (net_pcap: one rx_pcap/tx_pcap argument per queue)"
+                 : "");
+    return false;
+  }
+  if (mtu > max_mtu(info) || mtu < info.min_mtu) {
+    error = at(p) + ": mtu " + std::to_string(mtu) + " is outside the device's range " +
+            std::to_string(info.min_mtu) + ".." + std::to_string(max_mtu(info)) +
+            (info.driver_name != nullptr && std::string(info.driver_name) == "net_af_packet"
+                 ? " (net_af_packet: raise framesz=, e.g. framesz=16384)"
+                 : "");
+    return false;
+  }
+  rte_eth_conf conf{};
+  conf.rxmode.mtu = mtu;
+  if (queues > 1) {
+    conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+    conf.rx_adv_conf.rss_conf.rss_hf =
+        info.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_TCP);
+    if (conf.rx_adv_conf.rss_conf.rss_hf == 0) {
+      notes.push_back(at(p) + ": no RSS on IP addresses or ports; each RX queue gets what " +
+                      "the device puts there, not flows spread by hash");
+      conf.rxmode.mq_mode = RTE_ETH_MQ_RX_NONE;
+    }
+  }
+  if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE) {
+    // One pool and reference count 1: every mbuf we send is our own, never a clone.
+    conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
+  }
+  if (const int rc = rte_eth_dev_configure(p.id, queues, queues, &conf); rc != 0) {
+    error = step_failed(p, "rte_eth_dev_configure", rc);
+    return false;
+  }
+  uint16_t nrx = 1024, ntx = 1024;
+  if (const int rc = rte_eth_dev_adjust_nb_rx_tx_desc(p.id, &nrx, &ntx); rc != 0) {
+    error = step_failed(p, "rte_eth_dev_adjust_nb_rx_tx_desc", rc);
+    return false;
+  }
+  const int socket = rte_eth_dev_socket_id(p.id);
+  for (uint16_t q = 0; q < queues; ++q) {
+    if (const int rc = rte_eth_rx_queue_setup(p.id, q, nrx, socket, nullptr, pool); rc != 0) {
+      error = step_failed(p, ("RX queue " + std::to_string(q) + " setup").c_str(), rc);
+      return false;
+    }
+    if (const int rc = rte_eth_tx_queue_setup(p.id, q, ntx, socket, nullptr); rc != 0) {
+      error = step_failed(p, ("TX queue " + std::to_string(q) + " setup").c_str(), rc);
+      return false;
+    }
+  }
+  // configure() took the MTU; this also reaches devices that apply it only here (a TAP's
+  // kernel interface). Those without an MTU of their own (pcap, ring, null) say ENOTSUP.
+  if (const int rc = rte_eth_dev_set_mtu(p.id, mtu); rc != 0 && rc != -ENOTSUP) {
+    error = step_failed(p, ("setting mtu " + std::to_string(mtu)).c_str(), rc);
+    return false;
+  }
+  if (const int rc = rte_eth_dev_start(p.id); rc != 0) {
+    error = step_failed(p, "rte_eth_dev_start", rc);
+    return false;
+  }
+  if (const int rc = rte_eth_promiscuous_enable(p.id); rc != 0 && rc != -ENOTSUP) {
+    notes.push_back(at(p) + ": promiscuous mode refused (" + rte_strerror(-rc) +
+                    "); only frames to the port's own MAC arrive");
+  }
+  return true;
+}
+
+std::vector<std::string> wait_for_links(const std::vector<port_ref>& ports, unsigned timeout_ms,
+                                        bool& all_up) {
+  constexpr unsigned step_ms = 20;
+  std::vector<rte_eth_link> links(ports.size());
+  for (unsigned waited = 0;; waited += step_ms) {
+    all_up = true;
+    for (std::size_t i = 0; i < ports.size(); ++i) {
+      links[i] = rte_eth_link{};
+      if (rte_eth_link_get_nowait(ports[i].id, &links[i]) != 0) links[i] = rte_eth_link{};
+      all_up = all_up && links[i].link_status == RTE_ETH_LINK_UP;
+    }
+    if (all_up || waited >= timeout_ms) break;
+    usleep(step_ms * 1000);
+  }
+  std::vector<std::string> lines;
+  for (std::size_t i = 0; i < ports.size(); ++i) {
+    const rte_eth_link& l = links[i];
+    std::string text = "link down";
+    if (l.link_status == RTE_ETH_LINK_UP) {
+      text = "link up";
+      if (l.link_speed != RTE_ETH_SPEED_NUM_NONE && l.link_speed != RTE_ETH_SPEED_NUM_UNKNOWN) {
+        text += ", " + std::to_string(l.link_speed) + " Mb/s";
+      }
+      text += l.link_duplex == RTE_ETH_LINK_FULL_DUPLEX ? ", full duplex" : ", half duplex";
+    }
+    lines.push_back(at(ports[i]) + ": " + text);
+  }
+  return lines;
+}
+
+}  // namespace gm::dataplane

@@ -1,0 +1,39 @@
+// Bringing up the two ethdevs the workers poll. What the device reports (queue limits, MTU
+// range, RSS hash types, offloads) decides the configuration, so the same code serves a PCI
+// NIC and a vdev; a failure says which port, which step and which limit, so that an operator
+// with a real NIC can act on it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <rte_mempool.h>
+
+namespace gm::dataplane {
+
+/// Bytes of mbuf data room (headroom not included) for `mtu`: the workers need each packet
+/// in one segment with room to grow by ESP, so a jumbo MTU needs jumbo mbufs (2048 bytes,
+/// DPDK's default, serves MTUs up to ~1900).
+uint32_t mbuf_data_room(uint16_t mtu);
+
+struct port_ref {
+  uint16_t id = 0;
+  std::string name;  ///< as the config names it (`lan.dev`), for messages
+  const char* role = "";  ///< "lan" or "wan"
+};
+
+/// Configures `port` with `queues` RX and TX queues (worker i owns queue i), MTU `mtu`, RSS
+/// over IP addresses and TCP/UDP ports where it has more than one queue, and starts it.
+/// On failure returns false with `error` set to a sentence naming the port. Sentences for
+/// the operator that are not failures (e.g. no RSS) are appended to `notes`.
+bool setup_port(const port_ref& port, uint16_t queues, uint16_t mtu, rte_mempool* pool,
+                std::string& error, std::vector<std::string>& notes);
+
+/// Waits until every port's link is up, or `timeout_ms` has passed (NICs take a few seconds
+/// to negotiate; vdevs are up at once, memif when its peer connects). Returns a line for
+/// each port: its role, name and link as DPDK states it. `all_up` says whether all were up.
+std::vector<std::string> wait_for_links(const std::vector<port_ref>& ports, unsigned timeout_ms,
+                                        bool& all_up);
+
+}  // namespace gm::dataplane
