@@ -72,6 +72,14 @@ bool parse_options(int argc, char** argv, options& o) {
   return !o.config.empty();
 }
 
+int pool_socket(uint16_t lan, uint16_t wan) {
+  for (const uint16_t port : {lan, wan}) {
+    const int s = rte_eth_dev_socket_id(port);
+    if (s >= 0) return s;
+  }
+  return static_cast<int>(rte_socket_id());
+}
+
 void refresh_telemetry(const std::vector<std::unique_ptr<worker>>& workers,
                        const group_state& gs) {
   std::vector<stats_view> per;
@@ -140,12 +148,16 @@ int main(int argc, char** argv) {
     }
     const unsigned nb_mbufs = 8191 + cfg->workers * 4096u;
     const uint32_t data_room = mbuf_data_room(cfg->mtu);
+    // The packets live where the NIC DMAs them: on the LAN port's NUMA node (vdevs have none).
+    const int socket = pool_socket(lan_port, wan_port);
     rte_mempool* pool = rte_pktmbuf_pool_create(
         "gm_pool", nb_mbufs, 256, 0, static_cast<uint16_t>(RTE_PKTMBUF_HEADROOM + data_room),
-        rte_socket_id());
+        socket);
     if (pool == nullptr) {
-      std::fprintf(stderr, "gm-dataplane: mbuf pool (%u mbufs of %u bytes for mtu %u): %s\n",
-                   nb_mbufs, data_room, cfg->mtu, rte_strerror(rte_errno));
+      std::fprintf(stderr,
+                   "gm-dataplane: mbuf pool (%u mbufs of %u bytes for mtu %u, NUMA node %d): "
+                   "%s\n",
+                   nb_mbufs, data_room, cfg->mtu, socket, rte_strerror(rte_errno));
       break;
     }
     const std::vector<port_ref> ports = {{lan_port, cfg->lan.dev, "lan"},
@@ -249,6 +261,12 @@ int main(int argc, char** argv) {
     rte_pdump_init();  // lets dpdk-dumpcap / dpdk-pdump capture both ports
     unsigned lcore = rte_get_next_lcore(-1, 1, 0);
     for (auto& w : workers) {
+      if (socket != static_cast<int>(rte_lcore_to_socket_id(lcore))) {
+        std::fprintf(stderr, "gm-dataplane: worker %u runs on lcore %u on NUMA node %u, the "
+                     "ports and packets are on node %d: every packet crosses between nodes "
+                     "(choose lcores of node %d with -l)\n",
+                     w->index, lcore, rte_lcore_to_socket_id(lcore), socket, socket);
+      }
       rte_eal_remote_launch(worker_main, w.get(), lcore);
       lcore = rte_get_next_lcore(lcore, 1, 0);
     }
