@@ -433,8 +433,7 @@ void dispatch(const sa_keys& k, const packet* const* pk, int n, uint32_t icv_len
 // encrypt() instantiates AES-128 and AES-256 only.
 constexpr bool cbc_sha1_keys_are_128_or_256() {
   for (const auto& t : transform_table) {
-    if (t.cipher == IMB_CIPHER_CBC && t.hash == IMB_AUTH_HMAC_SHA_1 && t.key_len != 16 &&
-        t.key_len != 32) {
+    if (t.cbc_hmac_sha1() && t.key_len != 16 && t.key_len != 32) {
       return false;
     }
   }

@@ -54,6 +54,10 @@ struct transform_info {
   uint8_t esp_transform;  ///< IKE/GDOI ESP transform id
 
   bool is_aead() const { return cipher == IMB_CIPHER_GCM; }
+  /// AES-CBC with HMAC-SHA1: what our own engines (crypto/cbc_sha1_shani) run.
+  constexpr bool cbc_hmac_sha1() const {
+    return cipher == IMB_CIPHER_CBC && hash == IMB_AUTH_HMAC_SHA_1;
+  }
 };
 
 inline constexpr std::array<transform_info, transform_count> transform_table = {{

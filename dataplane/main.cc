@@ -255,7 +255,9 @@ int main(int argc, char** argv) {
     for (const auto& t : crypto::transform_table) {
       if (!report.is_enabled(t.id)) engines.disabled.emplace_back(t.name);
     }
-    engines.engine_checks = report.engine_checks;
+    for (const crypto::transform_id id : report.engine_checked) {
+      engines.engine_checked.emplace_back(crypto::info(id).name);
+    }
     telemetry::set_crypto_engines(engines);
     telemetry::register_endpoints();
     rte_pdump_init();  // lets dpdk-dumpcap / dpdk-pdump capture both ports

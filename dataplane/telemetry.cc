@@ -136,8 +136,8 @@ int crypto(const char*, const char*, rte_tel_data* d) {
   rte_tel_data_add_dict_container(d, "disabled_transforms", off, 0);
   rte_tel_data* checked = rte_tel_data_alloc();
   rte_tel_data_start_array(checked, RTE_TEL_STRING_VAL);
-  for (const auto& line : g_crypto.engine_checks) {
-    rte_tel_data_add_array_string(checked, line.c_str());
+  for (const auto& name : g_crypto.engine_checked) {
+    rte_tel_data_add_array_string(checked, name.c_str());
   }
   rte_tel_data_add_dict_container(d, "self_test_engine_checks", checked, 0);
   return 0;

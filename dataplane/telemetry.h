@@ -15,6 +15,8 @@ struct crypto_engines {
   std::string ipsec_mb_version;
   std::string arch;            ///< ipsec-mb manager: SSE, AVX, AVX2, AVX512
   bool hmac_sha_ni = false;    ///< short HMAC messages on the SHA-NI (SSE) manager
+  /// HMAC-SHA1 jobs up to this length go to ipsec-mb's SHA-NI manager. Where our CBC-SHA1
+  /// engines run (cbc_sha1 below), these are null-sha1's and 3des-sha1's jobs only.
   uint32_t sha1_sha_ni_max_len = 0;
   std::string des3;            ///< "openssl" or "ipsec-mb"
   std::string gcm;             ///< "vaes-avx2" (crypto/gcm_vaes) or "ipsec-mb"
@@ -22,9 +24,9 @@ struct crypto_engines {
   /// "sha-ni+vaes" (cbc_sha1::decrypt) or "ipsec-mb"
   std::string cbc_sha1_decrypt;
   std::vector<std::string> disabled;  ///< transforms the start-up self-test disabled
-  /// Our engines the start-up self-test checked against ipsec-mb on ESP packets, one line
-  /// each (crypto::self_test_report::engine_checks)
-  std::vector<std::string> engine_checks;
+  /// Transforms whose own engine the start-up self-test checked against ipsec-mb on ESP
+  /// packets, and which passed (crypto::self_test_report::engine_checked)
+  std::vector<std::string> engine_checked;
 };
 
 /// Registers /gm/ports, /gm/sa, /gm/drops, /gm/replay, /gm/lcores, /gm/crypto. Call once

@@ -105,7 +105,7 @@ def main():
               % eng["cbc_sha1_decrypt"])
         checked = eng["self_test_engine_checks"]
         want_checked = ["aes-cbc-128-sha1", "aes-cbc-256-sha1"] if want_cbc != "ipsec-mb" else []
-        check(sorted(line.split(":")[0] for line in checked) == want_checked,
+        check(sorted(checked) == want_checked,
               "/gm/crypto: the self-test checked our engines against ipsec-mb for %s"
               % (", ".join(want_checked) or "no transform (ipsec-mb runs them)"))
 
