@@ -83,7 +83,10 @@ std::optional<telemetry_error> port(const YAML::Node& n, dp_port_counters& p) {
   GM_GET(n, "tx", p.tx);
   GM_GET(n, "fragmented", p.fragmented);
   GM_GET(n, "mss_clamped", p.mss_clamped);
-  return drops(n, {"rx", "tx", "fragmented", "mss_clamped"}, p.drops);
+  // The link fields are newer than the counters: a data plane without them reads as 0.
+  if (n["link_up"]) GM_GET(n, "link_up", p.link_up);
+  if (n["link_changes"]) GM_GET(n, "link_changes", p.link_changes);
+  return drops(n, {"rx", "tx", "fragmented", "mss_clamped", "link_up", "link_changes"}, p.drops);
 }
 
 uint64_t sum(const drop_counts& d) {

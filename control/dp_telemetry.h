@@ -25,6 +25,8 @@ struct dp_port_counters {
   uint64_t tx = 0;
   uint64_t fragmented = 0;
   uint64_t mss_clamped = 0;
+  uint64_t link_up = 0;       ///< 1 while the port's link is up (0 from older data planes)
+  uint64_t link_changes = 0;  ///< up<->down transitions since the data plane started
   drop_counts drops;
 };
 

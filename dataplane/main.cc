@@ -11,6 +11,7 @@ extern "C" {
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstring>
@@ -129,6 +130,7 @@ int main(int argc, char** argv) {
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
   int rc = 1;
+  std::vector<uint16_t> started;  // ports to stop at exit
   do {
     if (!pkt_meta_register()) {
       std::fprintf(stderr, "gm-dataplane: cannot register mbuf metadata\n");
@@ -166,6 +168,7 @@ int main(int argc, char** argv) {
     err.clear();
     for (const auto& p : ports) {
       if (!setup_port(p, cfg->workers, cfg->mtu, pool, err, notes)) break;
+      started.push_back(p.id);
     }
     for (const auto& n : notes) std::fprintf(stderr, "gm-dataplane: %s\n", n.c_str());
     if (!err.empty()) {
@@ -184,6 +187,8 @@ int main(int argc, char** argv) {
                            "forwarding anyway (what a down port does not take counts as tx_full)\n",
                    cfg->link_wait_ms);
     }
+    link_watch links(ports);
+    telemetry::set_links(links.states()[0], links.states()[1]);
     // Workers first: each creates its ipsec-mb manager; the first runs the self-test.
     std::vector<std::unique_ptr<worker>> workers;
     snapshot<group_state> state(cfg->workers);
@@ -283,6 +288,7 @@ int main(int argc, char** argv) {
     uint64_t loops = 0;
     uint64_t last_rx = 0;
     uint64_t last_change_ns = monotonic_ns();
+    uint64_t last_link_poll_ns = monotonic_ns();
     while (!g_quit) {
       ctrl::msg req;
       bool busy = false;
@@ -295,6 +301,13 @@ int main(int argc, char** argv) {
         }
       }
       state.reclaim();
+      if (const uint64_t now = monotonic_ns(); now - last_link_poll_ns >= 500'000'000) {
+        last_link_poll_ns = now;
+        for (const auto& line : links.poll()) {
+          std::fprintf(stderr, "gm-dataplane: %s\n", line.c_str());
+        }
+        telemetry::set_links(links.states()[0], links.states()[1]);
+      }
       if (!busy) usleep(10'000);
       if (++loops % 10 == 0) {
         refresh_telemetry(workers, *state.read());
@@ -337,7 +350,9 @@ int main(int argc, char** argv) {
     rte_eth_dev_info info{};
     memif = memif || (rte_eth_dev_info_get(port, &info) == 0 && info.driver_name != nullptr &&
                       std::strcmp(info.driver_name, "net_memif") == 0);
-    rte_eth_dev_stop(port);
+    if (std::find(started.begin(), started.end(), port) != started.end()) {
+      rte_eth_dev_stop(port);
+    }
     rte_eth_dev_close(port);
   }
   if (memif) {

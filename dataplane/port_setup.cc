@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <utility>
 #include <cstdio>
 
 #include <rte_errno.h>
@@ -147,6 +148,33 @@ std::vector<std::string> wait_for_links(const std::vector<port_ref>& ports, unsi
       text += l.link_duplex == RTE_ETH_LINK_FULL_DUPLEX ? ", full duplex" : ", half duplex";
     }
     lines.push_back(at(ports[i]) + ": " + text);
+  }
+  return lines;
+}
+
+namespace {
+
+bool link_up(uint16_t port) {
+  rte_eth_link l{};
+  return rte_eth_link_get_nowait(port, &l) == 0 && l.link_status == RTE_ETH_LINK_UP;
+}
+
+}  // namespace
+
+link_watch::link_watch(std::vector<port_ref> ports)
+    : _ports(std::move(ports)), _states(_ports.size()) {
+  for (std::size_t i = 0; i < _ports.size(); ++i) _states[i].up = link_up(_ports[i].id);
+}
+
+std::vector<std::string> link_watch::poll() {
+  std::vector<std::string> lines;
+  for (std::size_t i = 0; i < _ports.size(); ++i) {
+    const bool up = link_up(_ports[i].id);
+    if (up == _states[i].up) continue;
+    _states[i].up = up;
+    ++_states[i].changes;
+    lines.push_back("%LINK-3-UPDOWN: " + at(_ports[i]) + ", changed state to " +
+                    (up ? "up" : "down"));
   }
   return lines;
 }

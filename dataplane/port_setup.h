@@ -36,4 +36,24 @@ bool setup_port(const port_ref& port, uint16_t queues, uint16_t mtu, rte_mempool
 std::vector<std::string> wait_for_links(const std::vector<port_ref>& ports, unsigned timeout_ms,
                                         bool& all_up);
 
+/// A port's link as the main loop last saw it.
+struct link_state {
+  bool up = false;
+  uint64_t changes = 0;  ///< up<->down transitions since start-up
+};
+
+/// Watches the links after start-up, for the operator: poll() returns a line for each port
+/// whose link went up or down since the last call, in IOS's words (%LINK-3-UPDOWN), and
+/// counts the changes. Polled (not LSC interrupts) so that every PMD reports the same way.
+class link_watch {
+ public:
+  explicit link_watch(std::vector<port_ref> ports);
+  std::vector<std::string> poll();
+  const std::vector<link_state>& states() const { return _states; }
+
+ private:
+  std::vector<port_ref> _ports;
+  std::vector<link_state> _states;
+};
+
 }  // namespace gm::dataplane

@@ -14,6 +14,7 @@ std::mutex g_mutex;
 stats_view g_total;
 std::vector<stats_view> g_lcores;
 crypto_engines g_crypto;
+link_state g_lan_link, g_wan_link;
 
 void add_drops(rte_tel_data* d, const std::array<uint64_t, drop_reason_count>& drops) {
   for (std::size_t i = 0; i < drops.size(); ++i) {
@@ -21,9 +22,11 @@ void add_drops(rte_tel_data* d, const std::array<uint64_t, drop_reason_count>& d
   }
 }
 
-rte_tel_data* port_dict(const port_counters& p) {
+rte_tel_data* port_dict(const port_counters& p, const link_state& link) {
   rte_tel_data* d = rte_tel_data_alloc();
   rte_tel_data_start_dict(d);
+  rte_tel_data_add_dict_u64(d, "link_up", link.up ? 1 : 0);
+  rte_tel_data_add_dict_u64(d, "link_changes", link.changes);
   rte_tel_data_add_dict_u64(d, "rx", p.rx);
   rte_tel_data_add_dict_u64(d, "tx", p.tx);
   rte_tel_data_add_dict_u64(d, "fragmented", p.fragmented);
@@ -35,8 +38,8 @@ rte_tel_data* port_dict(const port_counters& p) {
 int ports(const char*, const char*, rte_tel_data* d) {
   std::lock_guard<std::mutex> lock(g_mutex);
   rte_tel_data_start_dict(d);
-  rte_tel_data_add_dict_container(d, "lan", port_dict(g_total.lan), 0);
-  rte_tel_data_add_dict_container(d, "wan", port_dict(g_total.wan), 0);
+  rte_tel_data_add_dict_container(d, "lan", port_dict(g_total.lan, g_lan_link), 0);
+  rte_tel_data_add_dict_container(d, "wan", port_dict(g_total.wan, g_wan_link), 0);
   return 0;
 }
 
@@ -150,8 +153,14 @@ void set_crypto_engines(const crypto_engines& e) {
   g_crypto = e;
 }
 
+void set_links(const link_state& lan, const link_state& wan) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  g_lan_link = lan;
+  g_wan_link = wan;
+}
+
 void register_endpoints() {
-  rte_telemetry_register_cmd("/gm/ports", ports, "LAN/WAN rx, tx and drops by reason");
+  rte_telemetry_register_cmd("/gm/ports", ports, "LAN/WAN link, rx, tx and drops by reason");
   rte_telemetry_register_cmd("/gm/sa", sas, "Per-SA IOS counters and drops. Params: spi");
   rte_telemetry_register_cmd("/gm/drops", drops, "Drops by reason, all ports and SAs");
   rte_telemetry_register_cmd("/gm/replay", replay, "TBAR counters (show crypto gdoi gm replay)");

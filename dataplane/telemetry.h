@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/port_setup.h"
 #include "dataplane/stats.h"
 
 namespace gm::dataplane::telemetry {
@@ -35,6 +36,9 @@ void register_endpoints();
 
 /// Publishes what /gm/crypto answers (once, at start-up).
 void set_crypto_engines(const crypto_engines& e);
+
+/// The LAN and WAN links as the main loop last saw them (link_watch), for /gm/ports.
+void set_links(const link_state& lan, const link_state& wan);
 
 /// Publishes a fresh view (called from the control loop, e.g. every 100 ms).
 void update(const stats_view& total, const std::vector<stats_view>& per_lcore);

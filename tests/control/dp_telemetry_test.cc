@@ -28,6 +28,17 @@ TEST(DpTelemetry, ParsesEveryEndpoint) {
   EXPECT_EQ(s.lan.drops.size(), 32u);  // every reason in dataplane/drop_reason.h
   EXPECT_EQ(s.lan.drops.count("rx"), 0u);
 
+  EXPECT_EQ(s.lan.link_up, 0u);  // a data plane from before the link fields
+
+  dp_snapshot l;
+  ASSERT_FALSE(parse_ports(test::kPortsWithLinks, l));
+  EXPECT_EQ(l.lan.link_up, 1u);
+  EXPECT_EQ(l.wan.link_up, 1u);
+  EXPECT_EQ(l.wan.link_changes, 0u);
+  EXPECT_EQ(l.lan.drops.size(), 32u);  // the link fields are not drop reasons
+  EXPECT_EQ(l.lan.drops.count("link_up"), 0u);
+  EXPECT_GT(l.lan.rx, 0u);
+
   ASSERT_FALSE(parse_sas(test::kSa, s));
   ASSERT_EQ(s.sas.size(), 1u);
   EXPECT_EQ(s.sas[0].spi, 0x1234abcdu);

@@ -16,7 +16,8 @@ the oracles of pcap_integration_test (python3-cryptography and scapy):
                the YAML MTU reaches the kernel interfaces, frames sent from the kernel side
                of the LAN TAP come out of the WAN TAP as ESP the oracle opens (one
                fragmented first), and ESP sent into the WAN TAP comes out of the LAN TAP
-               decrypted.
+               decrypted; the WAN link taken down and up gives two %LINK-3-UPDOWN lines
+               and /gm/ports's link_up and link_changes follow.
   memif        two data planes (two processes) with their WAN ports joined by net_memif:
                start-up waits for the memif link, so none of the traffic the sender's LAN
                pcap holds is lost while the peer connects; it arrives at the other's LAN,
@@ -37,7 +38,10 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import pcap_integration_test as pit  # noqa: E402
-from pcap_integration_test import IP, UDP, Raw, oc  # noqa: E402
+from pcap_integration_test import UDP, Raw, oc  # noqa: E402
+
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tools"))
+from labnet import telemetry  # noqa: E402
 
 SEED = 0x706B  # "pk"
 NS = f"gmpk{os.getpid()}"
@@ -213,7 +217,7 @@ def tap(c, tmp, rng):
                 and "..1504\n" in err, f"{what}: mtu 9000 on a TAP: message\n{err[-600:]}")
         shutil.rmtree(os.path.join("/var/run/dpdk", prefix), ignore_errors=True)
 
-        path, prefix, p = tap_gm(tmp, "run", cfg.replace("mtu: 1500", "mtu: 1400"), 8)
+        path, prefix, p = tap_gm(tmp, "run", cfg.replace("mtu: 1500", "mtu: 1400"), 12)
         seen = wait_for("worker(s) forwarding", p)
         if not c.check("worker(s) forwarding" in seen, f"{what}: did not start:\n{seen}"):
             p.kill()
@@ -236,6 +240,21 @@ def tap(c, tmp, rng):
         ids_in = [pit.check_clear_out(c, f"{what}: LAN frame {k}", fr, pit.LAN_HOP, pit.LAN_MAC,
                                       want_in) for k, fr in enumerate(got)]
         pit.check_id_sets(c, f"{what}: inbound", ids_in, want_in)
+        # The WAN link flaps: two IOS-style lines, and /gm/ports counts it.
+        ns_run("ip", "link", "set", "gmwan", "down")
+        down = wait_for("%LINK-3-UPDOWN: wan port net_tap1, changed state to down", p, 5)
+        c.check("changed state to down" in down, f"{what}: no link-down line:\n{down}")
+        c.check(telemetry(prefix, "/gm/ports")["wan"]["link_up"] == 0,
+                f"{what}: /gm/ports says the WAN link is up while it is down")
+        ns_run("ip", "link", "set", "gmwan", "up")
+        up = wait_for("%LINK-3-UPDOWN: wan port net_tap1, changed state to up", p, 5)
+        c.check("changed state to up" in up, f"{what}: no link-up line:\n{up}")
+        wan = telemetry(prefix, "/gm/ports")["wan"]
+        c.check((wan["link_up"], wan["link_changes"]) == (1, 2),
+                f"{what}: /gm/ports after the flap: link_up {wan['link_up']}, "
+                f"link_changes {wan['link_changes']}")
+        lan = telemetry(prefix, "/gm/ports")["lan"]
+        c.check((lan["link_up"], lan["link_changes"]) == (1, 0), f"{what}: LAN link {lan}")
         p.wait(timeout=60)
         p.stderr.read()
         c.check(p.returncode == 0, f"{what}: gm-dataplane exited {p.returncode}")
