@@ -3,8 +3,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <utility>
 #include <cstdio>
+#include <utility>
 
 #include <rte_errno.h>
 #include <rte_ethdev.h>
@@ -129,7 +129,6 @@ std::vector<std::string> wait_for_links(const std::vector<port_ref>& ports, unsi
   for (unsigned waited = 0;; waited += step_ms) {
     all_up = true;
     for (std::size_t i = 0; i < ports.size(); ++i) {
-      links[i] = rte_eth_link{};
       if (rte_eth_link_get_nowait(ports[i].id, &links[i]) != 0) links[i] = rte_eth_link{};
       all_up = all_up && links[i].link_status == RTE_ETH_LINK_UP;
     }

@@ -27,7 +27,6 @@ import struct
 import subprocess
 import sys
 import tempfile
-import time
 import warnings
 
 warnings.filterwarnings("ignore")
@@ -962,18 +961,9 @@ def main():
     GM = os.path.abspath(sys.argv[1])
     c = oc.Checker("gm-dataplane pcap integration")
     rng = random.Random(SEED)
-    start = time.monotonic()
 
     def section(name, fn, *args):
-        n0 = len(c.failures)
-        try:
-            fn(c, tmp, rng, *args)
-        except Exception as e:  # noqa: BLE001
-            import traceback
-            traceback.print_exc()
-            c.check(False, f"{name}: {e!r}")
-        print(f"{name}: {'ok' if len(c.failures) == n0 else 'FAILED'} "
-              f"({time.monotonic() - start:.1f}s)", flush=True)
+        c.section(name, fn, tmp, rng, *args)
 
     with tempfile.TemporaryDirectory(prefix="gm-dp-it-") as tmp:
         dfs = ["copy", "set", "clear"]

@@ -9,6 +9,8 @@ import random
 import struct
 import subprocess
 import sys
+import time
+import traceback
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -47,6 +49,7 @@ class Checker:
         self.name = name
         self.failures = []
         self.checks = 0
+        self.start = time.monotonic()
 
     def check(self, cond, msg):
         self.checks += 1
@@ -55,6 +58,18 @@ class Checker:
             if len(self.failures) <= 50:
                 print(f"FAIL: {msg}", flush=True)
         return cond
+
+    def section(self, name, fn, *args):
+        """Runs fn(self, *args) as one named part of a test: an exception counts as a
+        failure (and the next part still runs); prints the part's verdict and the time."""
+        n0 = len(self.failures)
+        try:
+            fn(self, *args)
+        except Exception as e:  # noqa: BLE001
+            traceback.print_exc()
+            self.check(False, f"{name}: {e!r}")
+        print(f"{name}: {'ok' if len(self.failures) == n0 else 'FAILED'} "
+              f"({time.monotonic() - self.start:.1f}s)", flush=True)
 
     def finish(self):
         print(f"{self.name}: {self.checks} checks, {len(self.failures)} failures", flush=True)
