@@ -179,10 +179,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "gm-dataplane: ports started; waiting up to %u ms for their links\n",
                  cfg->link_wait_ms);
     bool links_up = false;
-    for (const auto& line : wait_for_links(ports, cfg->link_wait_ms, links_up)) {
+    for (const auto& line : wait_for_links(ports, cfg->link_wait_ms, g_quit, links_up)) {
       std::fprintf(stderr, "gm-dataplane: %s\n", line.c_str());
     }
-    if (!links_up) {
+    if (!links_up && !g_quit) {
       std::fprintf(stderr, "gm-dataplane: a link is still down after link_wait_ms %u; "
                            "forwarding anyway (what a down port does not take counts as tx_full)\n",
                    cfg->link_wait_ms);

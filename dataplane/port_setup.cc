@@ -123,7 +123,7 @@ bool setup_port(const port_ref& p, uint16_t queues, uint16_t mtu, rte_mempool* p
 }
 
 std::vector<std::string> wait_for_links(const std::vector<port_ref>& ports, unsigned timeout_ms,
-                                        bool& all_up) {
+                                        const std::atomic<bool>& quit, bool& all_up) {
   constexpr unsigned step_ms = 20;
   std::vector<rte_eth_link> links(ports.size());
   for (unsigned waited = 0;; waited += step_ms) {
@@ -132,7 +132,7 @@ std::vector<std::string> wait_for_links(const std::vector<port_ref>& ports, unsi
       if (rte_eth_link_get_nowait(ports[i].id, &links[i]) != 0) links[i] = rte_eth_link{};
       all_up = all_up && links[i].link_status == RTE_ETH_LINK_UP;
     }
-    if (all_up || waited >= timeout_ms) break;
+    if (all_up || waited >= timeout_ms || quit) break;
     usleep(step_ms * 1000);
   }
   std::vector<std::string> lines;

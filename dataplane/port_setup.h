@@ -4,6 +4,7 @@
 // with a real NIC can act on it.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -30,11 +31,12 @@ struct port_ref {
 bool setup_port(const port_ref& port, uint16_t queues, uint16_t mtu, rte_mempool* pool,
                 std::string& error, std::vector<std::string>& notes);
 
-/// Waits until every port's link is up, or `timeout_ms` has passed (NICs take a few seconds
-/// to negotiate; vdevs are up at once, memif when its peer connects). Returns a line for
-/// each port: its role, name and link as DPDK states it. `all_up` says whether all were up.
+/// Waits until every port's link is up, `timeout_ms` has passed (NICs take a few seconds
+/// to negotiate; vdevs are up at once, memif when its peer connects) or `quit` is set (a
+/// signal). Returns a line for each port: its role, name and link as DPDK states it.
+/// `all_up` says whether all were up.
 std::vector<std::string> wait_for_links(const std::vector<port_ref>& ports, unsigned timeout_ms,
-                                        bool& all_up);
+                                        const std::atomic<bool>& quit, bool& all_up);
 
 /// A port's link as the main loop last saw it.
 struct link_state {

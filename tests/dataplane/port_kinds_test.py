@@ -12,6 +12,8 @@ the oracles of pcap_integration_test (python3-cryptography and scapy):
                does not fit the WAN MTU once encrypted is fragmented first.
   limits       `workers: 2` on a one-queue device, and an MTU above a device's maximum:
                non-zero exit, and the message names the config file, the port and the limit.
+  link wait    a port whose link stays down (a memif server without a client): start-up
+               waits for it, and SIGINT during the wait ends the process at once, cleanly.
   tap          net_tap ports inside a network namespace this test creates and deletes:
                the YAML MTU reaches the kernel interfaces, frames sent from the kernel side
                of the LAN TAP come out of the WAN TAP as ESP the oracle opens (one
@@ -29,6 +31,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -138,6 +141,41 @@ def limits(c, tmp, rng):
     c.check(f"{r.cfg}: lan port net_pcap0: workers: 2 needs as many RX and TX queues; the "
             "device has at most 1 RX and 1 TX (net_pcap: one rx_pcap/tx_pcap argument per "
             "queue)" in r.err, f"workers 2 on one queue: message\n{r.err[-600:]}")
+
+
+def link_wait(c, tmp, rng):
+    """A memif server with no client: its link stays down. It waits for it, and a SIGINT
+    during the wait ends the process at once and cleanly."""
+    ck, ak = oc.keys_for(rng, "aes-gcm-128")
+    path = os.path.join(tmp, "link-wait.yaml")
+    with open(path, "w") as f:
+        f.write(pit.config_text("aes-gcm-128", ck, ak).replace("net_pcap1", "net_memif0"))
+    os.chmod(path, 0o600)
+    empty = os.path.join(tmp, "link-wait.pcap")
+    oc.write_pcap(empty, [])
+    prefix = f"gmpk-{os.getpid()}-link-wait"
+    p = subprocess.Popen([pit.GM, "-l", "0,1", "--no-huge", "-m", "256", "--no-pci",
+                          "--file-prefix", prefix, "--log-level", "lib.eal:warning",
+                          "--vdev", f"net_pcap0,rx_pcap={empty}",
+                          "--vdev", f"net_memif0,role=server,socket={tmp}/lonely.sock,id=0",
+                          "--", "--config", path],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen = wait_for("waiting up to 10000 ms for their links", p)
+    c.check("waiting up to 10000 ms" in seen, f"link wait: no waiting line:\n{seen}")
+    time.sleep(0.5)
+    t0 = time.monotonic()
+    p.send_signal(signal.SIGINT)
+    try:
+        err = seen + p.communicate(timeout=20)[1]
+    except subprocess.TimeoutExpired:
+        p.kill()
+        err = seen + p.communicate()[1]
+    took = time.monotonic() - t0
+    shutil.rmtree(os.path.join("/var/run/dpdk", prefix), ignore_errors=True)
+    c.check(p.returncode == 0 and took < 3, f"link wait: SIGINT ended it with {p.returncode} "
+            f"after {took:.1f}s\n{err[-800:]}")
+    c.check("wan port net_memif0: link down" in err and "still down" not in err,
+            f"link wait: the link lines\n{err[-800:]}")
 
 
 def ns_run(*cmd, check=True, **kw):
@@ -346,7 +384,8 @@ def main():
     with tempfile.TemporaryDirectory(prefix="gm-dp-pk-") as tmp:
         for name, fn, args in (("jumbo aes-gcm-128", jumbo, ("aes-gcm-128", True)),
                                ("jumbo aes-cbc-256-sha1", jumbo, ("aes-cbc-256-sha1", False)),
-                               ("limits", limits, ()), ("tap", tap, ()),
+                               ("limits", limits, ()), ("link wait", link_wait, ()),
+                               ("tap", tap, ()),
                                ("memif", memif, ())):
             if not only or only in name:
                 c.section(name, fn, tmp, rng, *args)
