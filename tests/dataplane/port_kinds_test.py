@@ -31,6 +31,7 @@ the oracles of pcap_integration_test (python3-cryptography and scapy):
 
   port_kinds_test.py PATH/TO/gm-dataplane
 """
+import contextlib
 import json
 import os
 import random
@@ -182,6 +183,19 @@ def link_wait(c, tmp, rng):
             f"link wait: the link lines\n{err[-800:]}")
 
 
+@contextlib.contextmanager
+def quiet_netns():
+    """The test's network namespace, without IPv6 so that the kernel sends nothing of its
+    own on the interfaces in it; deleted afterwards, whatever happened."""
+    subprocess.run(["ip", "netns", "add", NS], check=True)
+    try:
+        ns_run("sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",
+               "net.ipv6.conf.default.disable_ipv6=1")
+        yield
+    finally:
+        subprocess.run(["ip", "netns", "del", NS], check=False)
+
+
 def ns_run(*cmd, check=True, **kw):
     return subprocess.run(["ip", "netns", "exec", NS] + list(cmd), check=check,
                           capture_output=True, text=True, timeout=60, **kw)
@@ -244,11 +258,7 @@ def tap(c, tmp, rng):
     what = "tap"
     ck, ak = oc.keys_for(rng, xf)
     ids = pit.Ids(rng)
-    subprocess.run(["ip", "netns", "add", NS], check=True)
-    try:
-        # No IPv6 in the namespace: the kernel then sends nothing of its own on the TAPs.
-        ns_run("sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",
-               "net.ipv6.conf.default.disable_ipv6=1")
+    with quiet_netns():
         # An MTU above what net_tap takes (1504 in DPDK 22.11) is refused by name.
         cfg = pit.config_text(xf, ck, ak, tbar=False).replace("net_pcap", "net_tap")
         path, prefix, p = tap_gm(tmp, "big", cfg.replace("mtu: 1500", "mtu: 9000"), 5)
@@ -300,8 +310,7 @@ def tap(c, tmp, rng):
         p.communicate(timeout=60)
         c.check(p.returncode == 0, f"{what}: gm-dataplane exited {p.returncode}")
         shutil.rmtree(os.path.join("/var/run/dpdk", prefix), ignore_errors=True)
-    finally:
-        subprocess.run(["ip", "netns", "del", NS], check=False)
+
 
 
 def af_packet_workers(c, tmp, rng):
@@ -311,10 +320,7 @@ def af_packet_workers(c, tmp, rng):
     xf, what = "aes-gcm-128", "af_packet two workers"
     ck, ak = oc.keys_for(rng, xf)
     ids = pit.Ids(rng)
-    subprocess.run(["ip", "netns", "add", NS], check=True)
-    try:
-        ns_run("sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",
-               "net.ipv6.conf.default.disable_ipv6=1")
+    with quiet_netns():
         for a, b in (("hlan", "gmlan"), ("hwan", "gmwan")):
             ns_run("ip", "link", "add", a, "type", "veth", "peer", "name", b)
             for dev in (a, b):
@@ -397,8 +403,7 @@ def af_packet_workers(c, tmp, rng):
         p.communicate(timeout=60)
         c.check(p.returncode == 0, f"{what}: gm-dataplane exited {p.returncode}")
         shutil.rmtree(os.path.join("/var/run/dpdk", prefix), ignore_errors=True)
-    finally:
-        subprocess.run(["ip", "netns", "del", NS], check=False)
+
 
 
 def memif_run(c, tmp, rng, tag, sender_role):
