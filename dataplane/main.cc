@@ -11,7 +11,6 @@ extern "C" {
 #include <signal.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstring>
@@ -178,16 +177,15 @@ int main(int argc, char** argv) {
     // A memif client, or anything else that waits for this one, may connect from here on.
     std::fprintf(stderr, "gm-dataplane: ports started; waiting up to %u ms for their links\n",
                  cfg->link_wait_ms);
-    bool links_up = false;
-    for (const auto& line : wait_for_links(ports, cfg->link_wait_ms, g_quit, links_up)) {
+    link_watch links(ports);
+    for (const auto& line : links.wait_up(cfg->link_wait_ms, g_quit)) {
       std::fprintf(stderr, "gm-dataplane: %s\n", line.c_str());
     }
-    if (!links_up && !g_quit) {
+    if (!links.all_up() && !g_quit) {
       std::fprintf(stderr, "gm-dataplane: a link is still down after link_wait_ms %u; "
                            "forwarding anyway (what a down port does not take counts as tx_full)\n",
                    cfg->link_wait_ms);
     }
-    link_watch links(ports);
     telemetry::set_links(links.states()[0], links.states()[1]);
     // Workers first: each creates its ipsec-mb manager; the first runs the self-test.
     std::vector<std::unique_ptr<worker>> workers;
@@ -337,25 +335,7 @@ int main(int argc, char** argv) {
     rte_pdump_uninit();
     rc = 0;
   } while (false);
-  // A closed memif port's control channel is unregistered on EAL's interrupt thread only
-  // when its socket next has an event, e.g. the peer's exit, at any time later. In 22.11
-  // nothing stops that thread first: neither rte_eal_cleanup(), which frees the heaps, nor
-  // the libraries' exit destructors. Two memif peers stopping together crashed (SIGSEGV in
-  // that thread) in ~1 exit of 4 with rte_eal_cleanup(), ~1 of 16 with only the destructors,
-  // and in none of 60 with _exit(). So with a memif port the process leaves with _exit()
-  // once its output is flushed: the kernel frees the memory and closes the sockets anyway.
-  bool memif = false;
-  uint16_t port = 0;
-  RTE_ETH_FOREACH_DEV(port) {
-    rte_eth_dev_info info{};
-    memif = memif || (rte_eth_dev_info_get(port, &info) == 0 && info.driver_name != nullptr &&
-                      std::strcmp(info.driver_name, "net_memif") == 0);
-    if (std::find(started.begin(), started.end(), port) != started.end()) {
-      rte_eth_dev_stop(port);
-    }
-    rte_eth_dev_close(port);
-  }
-  if (memif) {
+  if (!close_ports(started)) {
     std::fflush(nullptr);
     _exit(rc);
   }

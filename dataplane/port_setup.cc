@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <utility>
 
 #include <rte_errno.h>
@@ -26,6 +27,17 @@ std::string at(const port_ref& p) {
 
 std::string step_failed(const port_ref& p, const char* step, int rc) {
   return at(p) + ": " + step + " failed: " + rte_strerror(rc < 0 ? -rc : rc);
+}
+
+bool driver_is(const rte_eth_dev_info& info, const char* name) {
+  return info.driver_name != nullptr && std::strcmp(info.driver_name, name) == 0;
+}
+
+// A port's link now; a port that cannot say reads as down.
+rte_eth_link read(uint16_t port) {
+  rte_eth_link l{};
+  if (rte_eth_link_get_nowait(port, &l) != 0) l = rte_eth_link{};
+  return l;
 }
 
 // The largest MTU rte_eth_dev_configure accepts: devices state a frame length, an MTU or
@@ -56,17 +68,15 @@ bool setup_port(const port_ref& p, uint16_t queues, uint16_t mtu, rte_mempool* p
     error = at(p) + ": workers: " + std::to_string(queues) + " needs as many RX and TX queues; " +
             "the device has at most " + std::to_string(info.max_rx_queues) + " RX and " +
             std::to_string(info.max_tx_queues) + " TX" +
-            (info.driver_name != nullptr && std::string(info.driver_name) == "net_pcap"
-                 ? " (net_pcap: one rx_pcap/tx_pcap argument per queue)"
-                 : "");
+            (driver_is(info, "net_pcap") ? " (net_pcap: one rx_pcap/tx_pcap argument per queue)"
+                                         : "");
     return false;
   }
-  if (mtu > max_mtu(info) || mtu < info.min_mtu) {
+  if (const uint32_t most = max_mtu(info); mtu > most || mtu < info.min_mtu) {
     error = at(p) + ": mtu " + std::to_string(mtu) + " is outside the device's range " +
-            std::to_string(info.min_mtu) + ".." + std::to_string(max_mtu(info)) +
-            (info.driver_name != nullptr && std::string(info.driver_name) == "net_af_packet"
-                 ? " (net_af_packet: raise framesz=, e.g. framesz=16384)"
-                 : "");
+            std::to_string(info.min_mtu) + ".." + std::to_string(most) +
+            (driver_is(info, "net_af_packet") ? " (net_af_packet: raise framesz=, e.g. framesz=16384)"
+                                              : "");
     return false;
   }
   rte_eth_conf conf{};
@@ -122,21 +132,51 @@ bool setup_port(const port_ref& p, uint16_t queues, uint16_t mtu, rte_mempool* p
   return true;
 }
 
-std::vector<std::string> wait_for_links(const std::vector<port_ref>& ports, unsigned timeout_ms,
-                                        const std::atomic<bool>& quit, bool& all_up) {
-  constexpr unsigned step_ms = 20;
-  std::vector<rte_eth_link> links(ports.size());
-  for (unsigned waited = 0;; waited += step_ms) {
-    all_up = true;
-    for (std::size_t i = 0; i < ports.size(); ++i) {
-      if (rte_eth_link_get_nowait(ports[i].id, &links[i]) != 0) links[i] = rte_eth_link{};
-      all_up = all_up && links[i].link_status == RTE_ETH_LINK_UP;
+bool close_ports(const std::vector<uint16_t>& started) {
+  // A closed memif port's control channel is unregistered on EAL's interrupt thread only
+  // when its socket next has an event, e.g. the peer's exit, at any time later. In 22.11
+  // nothing stops that thread first: neither rte_eal_cleanup(), which frees the heaps, nor
+  // the libraries' exit destructors. Two memif peers stopping together crashed (SIGSEGV in
+  // that thread) in ~1 exit of 4 with rte_eal_cleanup(), ~1 of 16 with only the destructors,
+  // and in none of 60 with _exit(). So with a memif port the process leaves with _exit()
+  // once its output is flushed: the kernel frees the memory and closes the sockets anyway.
+  bool memif = false;
+  uint16_t port = 0;
+  RTE_ETH_FOREACH_DEV(port) {
+    rte_eth_dev_info info{};
+    memif = memif || (rte_eth_dev_info_get(port, &info) == 0 && driver_is(info, "net_memif"));
+    if (std::find(started.begin(), started.end(), port) != started.end()) {
+      rte_eth_dev_stop(port);
     }
-    if (all_up || waited >= timeout_ms || quit) break;
+    rte_eth_dev_close(port);
+  }
+  return !memif;
+}
+
+link_watch::link_watch(std::vector<port_ref> ports)
+    : _ports(std::move(ports)), _states(_ports.size()) {
+  for (std::size_t i = 0; i < _ports.size(); ++i) {
+    _states[i].up = read(_ports[i].id).link_status == RTE_ETH_LINK_UP;
+  }
+}
+
+bool link_watch::all_up() const {
+  return std::all_of(_states.begin(), _states.end(), [](const link_state& s) { return s.up; });
+}
+
+std::vector<std::string> link_watch::wait_up(unsigned timeout_ms, const std::atomic<bool>& quit) {
+  constexpr unsigned step_ms = 20;
+  std::vector<rte_eth_link> links(_ports.size());
+  for (unsigned waited = 0;; waited += step_ms) {
+    for (std::size_t i = 0; i < _ports.size(); ++i) {
+      links[i] = read(_ports[i].id);
+      _states[i].up = links[i].link_status == RTE_ETH_LINK_UP;
+    }
+    if (all_up() || waited >= timeout_ms || quit) break;
     usleep(step_ms * 1000);
   }
   std::vector<std::string> lines;
-  for (std::size_t i = 0; i < ports.size(); ++i) {
+  for (std::size_t i = 0; i < _ports.size(); ++i) {
     const rte_eth_link& l = links[i];
     std::string text = "link down";
     if (l.link_status == RTE_ETH_LINK_UP) {
@@ -146,29 +186,15 @@ std::vector<std::string> wait_for_links(const std::vector<port_ref>& ports, unsi
       }
       text += l.link_duplex == RTE_ETH_LINK_FULL_DUPLEX ? ", full duplex" : ", half duplex";
     }
-    lines.push_back(at(ports[i]) + ": " + text);
+    lines.push_back(at(_ports[i]) + ": " + text);
   }
   return lines;
-}
-
-namespace {
-
-bool link_up(uint16_t port) {
-  rte_eth_link l{};
-  return rte_eth_link_get_nowait(port, &l) == 0 && l.link_status == RTE_ETH_LINK_UP;
-}
-
-}  // namespace
-
-link_watch::link_watch(std::vector<port_ref> ports)
-    : _ports(std::move(ports)), _states(_ports.size()) {
-  for (std::size_t i = 0; i < _ports.size(); ++i) _states[i].up = link_up(_ports[i].id);
 }
 
 std::vector<std::string> link_watch::poll() {
   std::vector<std::string> lines;
   for (std::size_t i = 0; i < _ports.size(); ++i) {
-    const bool up = link_up(_ports[i].id);
+    const bool up = read(_ports[i].id).link_status == RTE_ETH_LINK_UP;
     if (up == _states[i].up) continue;
     _states[i].up = up;
     ++_states[i].changes;

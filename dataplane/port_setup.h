@@ -31,12 +31,9 @@ struct port_ref {
 bool setup_port(const port_ref& port, uint16_t queues, uint16_t mtu, rte_mempool* pool,
                 std::string& error, std::vector<std::string>& notes);
 
-/// Waits until every port's link is up, `timeout_ms` has passed (NICs take a few seconds
-/// to negotiate; vdevs are up at once, memif when its peer connects) or `quit` is set (a
-/// signal). Returns a line for each port: its role, name and link as DPDK states it.
-/// `all_up` says whether all were up.
-std::vector<std::string> wait_for_links(const std::vector<port_ref>& ports, unsigned timeout_ms,
-                                        const std::atomic<bool>& quit, bool& all_up);
+/// Stops the `started` ports and closes every port. Returns false where the process must
+/// then leave by _exit() instead of rte_eal_cleanup() (a memif port: see port_setup.cc).
+bool close_ports(const std::vector<uint16_t>& started);
 
 /// A port's link as the main loop last saw it.
 struct link_state {
@@ -44,13 +41,19 @@ struct link_state {
   uint64_t changes = 0;  ///< up<->down transitions since start-up
 };
 
-/// Watches the links after start-up, for the operator: poll() returns a line for each port
-/// whose link went up or down since the last call, in IOS's words (%LINK-3-UPDOWN), and
-/// counts the changes. Polled (not LSC interrupts) so that every PMD reports the same way.
+/// The ports' links, for the operator. At start-up wait_up() waits for them; afterwards
+/// poll() returns a line for each port whose link went up or down since the last call, in
+/// IOS's words (%LINK-3-UPDOWN), and counts the changes. Polled (not LSC interrupts) so
+/// that every PMD reports the same way.
 class link_watch {
  public:
   explicit link_watch(std::vector<port_ref> ports);
+  /// Waits until every link is up, `timeout_ms` has passed (NICs take a few seconds to
+  /// negotiate; vdevs are up at once, memif when its peer connects) or `quit` is set (a
+  /// signal). Returns a line for each port: its role, name and link as DPDK states it.
+  std::vector<std::string> wait_up(unsigned timeout_ms, const std::atomic<bool>& quit);
   std::vector<std::string> poll();
+  bool all_up() const;
   const std::vector<link_state>& states() const { return _states; }
 
  private:

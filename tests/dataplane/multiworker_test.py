@@ -157,21 +157,12 @@ def one_transform(c, tmp, rng, xf, tbar):
 
 
 def main():
-    if len(sys.argv) != 2 or not os.access(sys.argv[1], os.X_OK):
-        sys.exit(f"usage: {sys.argv[0]} PATH/TO/gm-dataplane")
-    pit.GM = os.path.abspath(sys.argv[1])
+    pit.gm_from_argv()
     c = oc.Checker("gm-dataplane with two workers")
     rng = random.Random(SEED)
     with tempfile.TemporaryDirectory(prefix="gm-dp-mw-") as tmp:
         for xf, tbar in (("aes-gcm-128", True), ("aes-cbc-128-sha1", False)):
-            n0 = len(c.failures)
-            try:
-                one_transform(c, tmp, rng, xf, tbar)
-            except Exception as e:  # noqa: BLE001
-                import traceback
-                traceback.print_exc()
-                c.check(False, f"{xf}: {e!r}")
-            print(f"two workers {xf}: {'ok' if len(c.failures) == n0 else 'FAILED'}", flush=True)
+            c.section(f"two workers {xf}", one_transform, tmp, rng, xf, tbar)
     return c.finish()
 
 

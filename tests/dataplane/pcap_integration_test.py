@@ -258,6 +258,15 @@ class Result:
     pass
 
 
+def gm_from_argv():
+    """Takes gm-dataplane's path from the command line (the one argument every test here
+    gets) into GM, or exits with the usage."""
+    global GM
+    if len(sys.argv) != 2 or not os.access(sys.argv[1], os.X_OK):
+        sys.exit(f"usage: {sys.argv[0]} PATH/TO/gm-dataplane")
+    GM = os.path.abspath(sys.argv[1])
+
+
 def run_gm(tmp, tag, cfg, lan_in, wan_in, mode=0o600, lcores="0,1"):
     """Runs gm-dataplane over pcap files; returns rc, stdout, stderr, stats, outputs."""
     _runs[0] += 1
@@ -270,8 +279,8 @@ def run_gm(tmp, tag, cfg, lan_in, wan_in, mode=0o600, lcores="0,1"):
     oc.write_pcap(p("lan_in.pcap"), lan_in)
     oc.write_pcap(p("wan_in.pcap"), wan_in)
     prefix = f"gmit-{os.getpid()}-{_runs[0]}"
-    cmd = [GM, "--lcores" if "@" in lcores else "-l", lcores, "--no-huge", "-m", "256", "--no-pci", "--file-prefix", prefix,
-           "--log-level", "lib.eal:warning",
+    cmd = [GM, "--lcores" if "@" in lcores else "-l", lcores, "--no-huge", "-m", "256",
+           "--no-pci", "--file-prefix", prefix, "--log-level", "lib.eal:warning",
            "--vdev", f"net_pcap0,rx_pcap={p('lan_in.pcap')},tx_pcap={p('lan_out.pcap')}",
            "--vdev", f"net_pcap1,rx_pcap={p('wan_in.pcap')},tx_pcap={p('wan_out.pcap')}",
            "--", "--config", p("gm.yaml"), "--exit-when-idle-ms", "500",
@@ -955,10 +964,7 @@ def bad_configs(c, tmp, rng):
 
 
 def main():
-    global GM
-    if len(sys.argv) != 2 or not os.access(sys.argv[1], os.X_OK):
-        sys.exit(f"usage: {sys.argv[0]} PATH/TO/gm-dataplane")
-    GM = os.path.abspath(sys.argv[1])
+    gm_from_argv()
     c = oc.Checker("gm-dataplane pcap integration")
     rng = random.Random(SEED)
 

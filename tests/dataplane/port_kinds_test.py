@@ -480,9 +480,7 @@ def memif(c, tmp, rng):
 
 
 def main():
-    if len(sys.argv) != 2 or not os.access(sys.argv[1], os.X_OK):
-        sys.exit(f"usage: {sys.argv[0]} PATH/TO/gm-dataplane")
-    pit.GM = os.path.abspath(sys.argv[1])
+    pit.gm_from_argv()
     c = oc.Checker("gm-dataplane port kinds")
     rng = random.Random(SEED)
     only = os.environ.get("ONLY")  # one part by name, when working on it
