@@ -12,6 +12,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "crypto/transform.h"
+#include "dataplane/drop_reason.h"
 
 namespace gm::control {
 
@@ -303,7 +304,9 @@ void apply_snapshot(const dp_snapshot& dp, gm_status& s) {
   }
   // As the data plane's own exit report does: outbound failures are charged to the LAN
   // side plus WAN transmit, everything else (WAN, SAs, unknown SPI) is a receive error.
-  const uint64_t send = sum(dp.lan.drops) - at(dp.lan.drops, "tx_full") + at(dp.wan.drops, "tx_full");
+  uint64_t send = sum(dp.lan.drops);
+  for (const drop_reason r : at_send) send -= at(dp.lan.drops, info(r).name);
+  for (const drop_reason r : at_send) send += at(dp.wan.drops, info(r).name);
   const uint64_t total = sum(dp.drops);
   c.send_errors = send;
   c.recv_errors = total >= send ? total - send : 0;

@@ -17,20 +17,37 @@ namespace {
 
 using namespace gm::yaml_field;
 
+uint32_t get_ipv4(const YAML::Node& n, const std::string& field) {
+  in_addr a{};
+  if (inet_pton(AF_INET, get<std::string>(n, field).c_str(), &a) != 1) {
+    fail(n, field, "is not an IPv4 address");
+  }
+  return a.s_addr;
+}
+
 port_config parse_port(const YAML::Node& n, const std::string& where) {
-  check_keys(n, where, {"dev", "next_hop_mac", "mac", "mss_clamp", "ip"});
+  check_keys(n, where, {"dev", "next_hop_mac", "next_hop_ip", "mac", "mss_clamp", "ip"});
   port_config p;
   if (!n["dev"]) fail(n, where + ".dev", "is required");
   p.dev = get<std::string>(n["dev"], where + ".dev");
-  if (!n["next_hop_mac"]) fail(n, where + ".next_hop_mac", "is required");
-  p.next_hop_mac = get_mac(n["next_hop_mac"], where + ".next_hop_mac");
+  if (n["next_hop_mac"] && n["next_hop_ip"]) {
+    fail(n["next_hop_ip"], where + ".next_hop_ip",
+         "give next_hop_mac (static) or next_hop_ip (found by ARP), not both");
+  }
+  if (!n["next_hop_mac"] && !n["next_hop_ip"]) {
+    fail(n, where + ".next_hop_mac", "is required (or next_hop_ip, to find it by ARP)");
+  }
+  if (n["next_hop_mac"]) p.next_hop_mac = get_mac(n["next_hop_mac"], where + ".next_hop_mac");
   if (n["mac"]) p.mac = get_mac(n["mac"], where + ".mac");
-  if (n["ip"]) {
-    in_addr a{};
-    if (inet_pton(AF_INET, get<std::string>(n["ip"], where + ".ip").c_str(), &a) != 1) {
-      fail(n["ip"], where + ".ip", "is not an IPv4 address");
+  if (n["ip"]) p.ip = get_ipv4(n["ip"], where + ".ip");
+  if (n["next_hop_ip"]) {
+    p.next_hop_ip = get_ipv4(n["next_hop_ip"], where + ".next_hop_ip");
+    if (p.ip == 0) {
+      fail(n["next_hop_ip"], where + ".next_hop_ip", "needs ip: the address ARP asks from");
     }
-    p.ip = a.s_addr;
+    if (p.next_hop_ip == p.ip || p.next_hop_ip == 0 || p.next_hop_ip == 0xffffffffu) {
+      fail(n["next_hop_ip"], where + ".next_hop_ip", "is not a neighbour's address");
+    }
   }
   if (n["mss_clamp"]) {
     p.mss_clamp = static_cast<uint16_t>(get_uint(n["mss_clamp"], where + ".mss_clamp", 65535));

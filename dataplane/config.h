@@ -20,9 +20,10 @@ enum class replay_mode : uint8_t { none, time, counter };
 struct port_config {
   std::string dev;                        ///< ethdev name as EAL knows it, e.g. net_pcap0
   std::array<uint8_t, 6> next_hop_mac{};  ///< destination MAC of frames we send
+  uint32_t next_hop_ip = 0;  ///< network order; nonzero: next_hop_mac is found by ARP
   std::optional<std::array<uint8_t, 6>> mac;  ///< source MAC; default: the port's own
   uint16_t mss_clamp = 0;                 ///< 0 = off; clamps TCP SYNs arriving on this port
-  uint32_t ip = 0;                        ///< our address on this port (network order), for ICMP
+  uint32_t ip = 0;  ///< our address on this port (network order): ICMP, ARP answers
 };
 
 struct static_sa_config {

@@ -11,13 +11,14 @@ enum class severity : uint8_t { info, warning, error };
 
 // X(name, severity, syslog mnemonic or "", meaning)
 #define GM_DROP_REASONS(X)                                                                 \
-  X(not_ipv4, info, "", "frame is not IPv4 (no ARP/IPv6 handling on this port)")          \
+  X(not_ipv4, info, "", "frame is not IPv4, nor ARP this port answers or learns from")    \
   X(ttl_expired, info, "", "TTL would reach zero when forwarded")                         \
   X(policy_discard, info, "", "the policy says discard")                                  \
   X(clear_protected, warning, "", "clear packet on WAN that policy says must be encrypted") \
   X(inner_policy_mismatch, warning, "", "decrypted packet matches no protect entry of its SA") \
   X(no_outbound_sa, warning, "", "policy says protect but no outbound SA is active")      \
   X(tx_full, warning, "", "transmit queue full")                                          \
+  X(no_neighbor, warning, "", "next hop's MAC not resolved by ARP yet (next_hop_ip)")     \
   X(too_big, info, "", "DF set and too big for the WAN MTU once encrypted (ICMP 3/4 sent)") \
   X(frag_failed, warning, "", "fragmentation before encryption failed (no mbufs)")       \
   X(chained_mbuf, warning, "", "multi-segment mbuf; the ESP engine needs one segment")    \
@@ -70,5 +71,9 @@ inline constexpr drop_reason_info drop_reason_table[drop_reason_count] = {
 constexpr const drop_reason_info& info(drop_reason r) {
   return drop_reason_table[static_cast<std::size_t>(r)];
 }
+
+/// Drops made while sending: counted on the side a packet leaves by, not the one it came
+/// from, so the send/receive error totals swap them back.
+inline constexpr drop_reason at_send[] = {drop_reason::tx_full, drop_reason::no_neighbor};
 
 }  // namespace gm

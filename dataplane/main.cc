@@ -11,6 +11,7 @@ extern "C" {
 #include <signal.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <cstdio>
 #include <cstring>
@@ -30,6 +31,7 @@ extern "C" {
 #include "dataplane/ctrl_ring.h"
 #include "dataplane/group_control.h"
 #include "dataplane/group_state.h"
+#include "dataplane/neighbor.h"
 #include "dataplane/pkt_meta.h"
 #include "dataplane/port_setup.h"
 #include "dataplane/stats.h"
@@ -187,6 +189,13 @@ int main(int argc, char** argv) {
                    cfg->link_wait_ms);
     }
     telemetry::set_links(links.states()[0], links.states()[1]);
+    // Next hops found by ARP: written by the workers, watched by the loop below.
+    std::array<next_hop, 2> hops;
+    hops[0].ip = cfg->lan.next_hop_ip;
+    hops[1].ip = cfg->wan.next_hop_ip;
+    next_hop_watch hop_watch({hops[0].ip != 0 ? &hops[0] : nullptr,
+                              hops[1].ip != 0 ? &hops[1] : nullptr},
+                             {"lan port " + cfg->lan.dev, "wan port " + cfg->wan.dev});
     // Workers first: each creates its ipsec-mb manager; the first runs the self-test.
     std::vector<std::unique_ptr<worker>> workers;
     snapshot<group_state> state(cfg->workers);
@@ -206,8 +215,9 @@ int main(int argc, char** argv) {
         for (const auto& f : report.failures) std::fprintf(stderr, "gm-dataplane: %s\n", f.c_str());
       }
       w->esp->enabled = report.enabled;
-      auto side = [&](uint16_t port, const port_config& pc) {
+      auto side = [&](uint16_t port, const port_config& pc, next_hop& nh) {
         port_side s{port, i, {}, pc.next_hop_mac, pc.mss_clamp, pc.ip};
+        if (pc.next_hop_ip != 0) s.nh = &nh;
         if (pc.mac) {
           s.src_mac = *pc.mac;
         } else {
@@ -217,8 +227,9 @@ int main(int argc, char** argv) {
         }
         return s;
       };
-      w->lan = side(lan_port, cfg->lan);
-      w->wan = side(wan_port, cfg->wan);
+      w->lan = side(lan_port, cfg->lan, hops[0]);
+      w->wan = side(wan_port, cfg->wan, hops[1]);
+      w->pool = pool;
       w->idle_backoff = cfg->idle_backoff;
       w->wan_mtu = cfg->mtu;
       w->state = &state;
@@ -262,6 +273,11 @@ int main(int argc, char** argv) {
       engines.engine_checked.emplace_back(crypto::info(id).name);
     }
     telemetry::set_crypto_engines(engines);
+    const worker& w0 = *workers.front();
+    telemetry::set_neighbors({cfg->lan.ip, cfg->lan.next_hop_ip, cfg->lan.next_hop_mac,
+                              w0.lan.src_mac, w0.lan.nh},
+                             {cfg->wan.ip, cfg->wan.next_hop_ip, cfg->wan.next_hop_mac,
+                              w0.wan.src_mac, w0.wan.nh});
     telemetry::register_endpoints();
     rte_pdump_init();  // lets dpdk-dumpcap / dpdk-pdump capture both ports
     unsigned lcore = rte_get_next_lcore(-1, 1, 0);
@@ -305,6 +321,9 @@ int main(int argc, char** argv) {
           std::fprintf(stderr, "gm-dataplane: %s\n", line.c_str());
         }
         telemetry::set_links(links.states()[0], links.states()[1]);
+        for (const auto& line : hop_watch.poll()) {
+          std::fprintf(stderr, "gm-dataplane: %s\n", line.c_str());
+        }
       }
       if (!busy) usleep(10'000);
       if (++loops % 10 == 0) {

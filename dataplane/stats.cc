@@ -69,9 +69,13 @@ std::string format_ipsec_sa(const stats_view& v, const config& cfg) {
   for (const auto& s : v.sas) all += s.counters;
   // Outbound failures are charged to the LAN side (plus WAN transmit), inbound ones to the
   // WAN side and the SAs.
-  const auto tx_full = static_cast<std::size_t>(drop_reason::tx_full);
-  const uint64_t send_err = sum(v.lan.drops) - v.lan.drops[tx_full] + v.wan.drops[tx_full];
-  const uint64_t recv_err = sum(v.wan.drops) - v.wan.drops[tx_full] + v.lan.drops[tx_full] +
+  const auto sending = [](const port_counters& p) {
+    uint64_t n = 0;
+    for (const drop_reason r : at_send) n += p.drops[static_cast<std::size_t>(r)];
+    return n;
+  };
+  const uint64_t send_err = sum(v.lan.drops) - sending(v.lan) + sending(v.wan);
+  const uint64_t recv_err = sum(v.wan.drops) - sending(v.wan) + sending(v.lan) +
                             sum(all.drops) + sum(v.no_sa.drops);
   o << "interface: " << cfg.wan.dev << "\n"
     << "    #pkts encaps: " << all.encaps << ", #pkts encrypt: " << all.encrypt
@@ -101,6 +105,8 @@ std::string format_json(const stats_view& v) {
   auto port = [&](const char* name, const port_counters& p) {
     o << "\"" << name << "\":{\"rx\":" << p.rx << ",\"tx\":" << p.tx
       << ",\"fragmented\":" << p.fragmented << ",\"mss_clamped\":" << p.mss_clamped
+      << ",\"arp_in\":" << p.arp_in << ",\"arp_replies\":" << p.arp_replies
+      << ",\"arp_requests\":" << p.arp_requests << ",\"arp_learned\":" << p.arp_learned
       << ",\"drops\":";
     drops_json(o, p.drops);
     o << "}";

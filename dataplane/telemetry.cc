@@ -15,6 +15,7 @@ stats_view g_total;
 std::vector<stats_view> g_lcores;
 crypto_engines g_crypto;
 link_state g_lan_link, g_wan_link;
+neighbor_view g_lan_neighbor, g_wan_neighbor;
 
 void add_drops(rte_tel_data* d, const std::array<uint64_t, drop_reason_count>& drops) {
   for (std::size_t i = 0; i < drops.size(); ++i) {
@@ -40,6 +41,39 @@ int ports(const char*, const char*, rte_tel_data* d) {
   rte_tel_data_start_dict(d);
   rte_tel_data_add_dict_container(d, "lan", port_dict(g_total.lan, g_lan_link), 0);
   rte_tel_data_add_dict_container(d, "wan", port_dict(g_total.wan, g_wan_link), 0);
+  return 0;
+}
+
+// Its own endpoint, not /gm/ports: readers of /gm/ports (gm-control) take its unknown
+// keys for drop reasons.
+rte_tel_data* neighbor_dict(const neighbor_view& n, const port_counters& p) {
+  rte_tel_data* d = rte_tel_data_alloc();
+  rte_tel_data_start_dict(d);
+  rte_tel_data_add_dict_string(d, "ip", n.ip != 0 ? format_ipv4(n.ip).c_str() : "");
+  rte_tel_data_add_dict_string(d, "mac", format_mac(n.mac).c_str());
+  rte_tel_data_add_dict_string(d, "next_hop_ip",
+                               n.next_hop_ip != 0 ? format_ipv4(n.next_hop_ip).c_str() : "");
+  const uint64_t v = n.nh != nullptr ? n.nh->mac.load(std::memory_order_relaxed) : 0;
+  const bool known = n.nh == nullptr || (v & next_hop::resolved) != 0;
+  rte_tel_data_add_dict_string(d, "next_hop_mac",
+                               !known ? ""
+                               : n.nh != nullptr ? format_mac(next_hop::unpack(v)).c_str()
+                                                 : format_mac(n.static_mac).c_str());
+  rte_tel_data_add_dict_string(d, "next_hop_by", n.nh != nullptr ? "arp" : "static");
+  rte_tel_data_add_dict_u64(d, "resolved", known ? 1 : 0);
+  rte_tel_data_add_dict_u64(d, "arp_in", p.arp_in);
+  rte_tel_data_add_dict_u64(d, "arp_replies", p.arp_replies);
+  rte_tel_data_add_dict_u64(d, "arp_requests", p.arp_requests);
+  rte_tel_data_add_dict_u64(d, "arp_learned", p.arp_learned);
+  rte_tel_data_add_dict_u64(d, "no_neighbor", p.drops[static_cast<std::size_t>(drop_reason::no_neighbor)]);
+  return d;
+}
+
+int neighbors(const char*, const char*, rte_tel_data* d) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  rte_tel_data_start_dict(d);
+  rte_tel_data_add_dict_container(d, "lan", neighbor_dict(g_lan_neighbor, g_total.lan), 0);
+  rte_tel_data_add_dict_container(d, "wan", neighbor_dict(g_wan_neighbor, g_total.wan), 0);
   return 0;
 }
 
@@ -159,8 +193,16 @@ void set_links(const link_state& lan, const link_state& wan) {
   g_wan_link = wan;
 }
 
+void set_neighbors(const neighbor_view& lan, const neighbor_view& wan) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  g_lan_neighbor = lan;
+  g_wan_neighbor = wan;
+}
+
 void register_endpoints() {
   rte_telemetry_register_cmd("/gm/ports", ports, "LAN/WAN link, rx, tx and drops by reason");
+  rte_telemetry_register_cmd("/gm/neighbors", neighbors,
+                             "Our address and MAC, the next hop (static or ARP), ARP counters");
   rte_telemetry_register_cmd("/gm/sa", sas, "Per-SA IOS counters and drops. Params: spi");
   rte_telemetry_register_cmd("/gm/drops", drops, "Drops by reason, all ports and SAs");
   rte_telemetry_register_cmd("/gm/replay", replay, "TBAR counters (show crypto gdoi gm replay)");

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/neighbor.h"
 #include "dataplane/port_setup.h"
 #include "dataplane/stats.h"
 
@@ -30,8 +31,8 @@ struct crypto_engines {
   std::vector<std::string> engine_checked;
 };
 
-/// Registers /gm/ports, /gm/sa, /gm/drops, /gm/replay, /gm/lcores, /gm/crypto. Call once
-/// after EAL init.
+/// Registers /gm/ports, /gm/neighbors, /gm/sa, /gm/drops, /gm/replay, /gm/lcores,
+/// /gm/crypto. Call once after EAL init.
 void register_endpoints();
 
 /// Publishes what /gm/crypto answers (once, at start-up).
@@ -39,6 +40,18 @@ void set_crypto_engines(const crypto_engines& e);
 
 /// The LAN and WAN links as the main loop last saw them (link_watch), for /gm/ports.
 void set_links(const link_state& lan, const link_state& wan);
+
+/// A port's addresses and next hop, for /gm/neighbors.
+struct neighbor_view {
+  uint32_t ip = 0;           ///< ours (network order), 0 = none
+  uint32_t next_hop_ip = 0;  ///< 0: the next hop's MAC is static
+  std::array<uint8_t, 6> static_mac{};
+  std::array<uint8_t, 6> mac{};  ///< the MAC we send from and answer ARP with
+  const next_hop* nh = nullptr;  ///< where ARP resolves it (next_hop_ip set)
+};
+
+/// Sets what /gm/neighbors reports besides the counters (once, at start-up).
+void set_neighbors(const neighbor_view& lan, const neighbor_view& wan);
 
 /// Publishes a fresh view (called from the control loop, e.g. every 100 ms).
 void update(const stats_view& total, const std::vector<stats_view>& per_lcore);

@@ -28,19 +28,40 @@ void drop(rte_mbuf* m, drop_reason r, port_counters& c) {
   rte_pktmbuf_free(m);
 }
 
-// Strips Ethernet; keeps IPv4 frames at pkts[0..ret), frees the rest.
-uint16_t strip_l2(rte_mbuf** pkts, uint16_t n, port_counters& c) {
+// Strips Ethernet; keeps IPv4 frames at pkts[0..ret). ARP goes to the ARP stage, whose
+// replies leave on the port they came in by; the rest is freed.
+uint16_t strip_l2(const port_side& side, rte_mbuf** pkts, uint16_t n, port_counters& c) {
   uint16_t good = 0;
+  rte_mbuf* replies[rx_burst];
+  uint16_t nreplies = 0;
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
-    if (rte_pktmbuf_data_len(m) < sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) ||
-        rte_pktmbuf_mtod(m, const rte_ether_hdr*)->ether_type !=
-            rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)) [[unlikely]] {
-      drop(m, drop_reason::not_ipv4, c);
+    const uint32_t len = rte_pktmbuf_data_len(m);
+    const uint16_t type =
+        len >= sizeof(rte_ether_hdr) ? rte_pktmbuf_mtod(m, const rte_ether_hdr*)->ether_type : 0;
+    if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) &&
+        len >= sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr)) [[likely]] {
+      rte_pktmbuf_adj(m, sizeof(rte_ether_hdr));
+      pkts[good++] = m;
       continue;
     }
-    rte_pktmbuf_adj(m, sizeof(rte_ether_hdr));
-    pkts[good++] = m;
+    switch (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP) ? arp_input(side, m, c)
+                                                         : arp_verdict::not_arp) {
+      case arp_verdict::answered:
+        replies[nreplies++] = m;
+        break;
+      case arp_verdict::consumed:
+        rte_pktmbuf_free(m);
+        break;
+      case arp_verdict::not_arp:
+        drop(m, drop_reason::not_ipv4, c);
+        break;
+    }
+  }
+  if (nreplies > 0) [[unlikely]] {
+    const uint16_t sent = rte_eth_tx_burst(side.port, side.queue, replies, nreplies);
+    c.arp_replies += sent;
+    for (uint16_t i = sent; i < nreplies; ++i) rte_pktmbuf_free(replies[i]);  // asked again
   }
   return good;
 }
@@ -73,6 +94,16 @@ bool well_formed_ipv4(const rte_mbuf* m) {
 }
 
 void send(const port_side& side, rte_mbuf** pkts, uint16_t n, port_counters& c) {
+  if (n == 0) return;
+  std::array<uint8_t, 6> dst = side.dst_mac;
+  if (side.nh != nullptr) {
+    const uint64_t v = side.nh->mac.load(std::memory_order_relaxed);
+    if ((v & next_hop::resolved) == 0) [[unlikely]] {
+      for (uint16_t i = 0; i < n; ++i) drop(pkts[i], drop_reason::no_neighbor, c);
+      return;
+    }
+    dst = next_hop::unpack(v);
+  }
   uint16_t ready = 0;
   for (uint16_t i = 0; i < n; ++i) {
     auto* eth = reinterpret_cast<rte_ether_hdr*>(rte_pktmbuf_prepend(pkts[i], sizeof(rte_ether_hdr)));
@@ -80,7 +111,7 @@ void send(const port_side& side, rte_mbuf** pkts, uint16_t n, port_counters& c) 
       drop(pkts[i], drop_reason::no_headroom, c);
       continue;
     }
-    std::memcpy(&eth->dst_addr, side.dst_mac.data(), 6);
+    std::memcpy(&eth->dst_addr, dst.data(), 6);
     std::memcpy(&eth->src_addr, side.src_mac.data(), 6);
     eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
     pkts[ready++] = pkts[i];
@@ -178,7 +209,7 @@ void report_tbar_sample(worker& w, uint64_t now) {
 void lan_to_wan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, uint64_t now) {
   port_counters& c = w.lan_counters;
   uint64_t t = w.stamp();
-  n = strip_l2(pkts, n, c);
+  n = strip_l2(w.lan, pkts, n, c);
   if (w.lan.mss_clamp != 0) {
     for (uint16_t i = 0; i < n; ++i) c.mss_clamped += clamp_mss(pkts[i], w.lan.mss_clamp);
   }
@@ -262,7 +293,7 @@ void lan_to_wan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, u
 void wan_to_lan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, uint64_t now) {
   port_counters& c = w.wan_counters;
   uint64_t t = w.stamp();
-  n = strip_l2(pkts, n, c);
+  n = strip_l2(w.wan, pkts, n, c);
   rte_mbuf* esp[rx_burst];
   rte_mbuf* clear[rx_burst];
   uint16_t nesp = 0, nclear = 0;
@@ -369,6 +400,10 @@ port_counters& port_counters::operator+=(const port_counters& o) {
   tx += o.tx;
   fragmented += o.fragmented;
   mss_clamped += o.mss_clamped;
+  arp_in += o.arp_in;
+  arp_replies += o.arp_replies;
+  arp_requests += o.arp_requests;
+  arp_learned += o.arp_learned;
   for (std::size_t i = 0; i < drops.size(); ++i) drops[i] += o.drops[i];
   return *this;
 }
@@ -427,6 +462,11 @@ uint16_t worker::poll_once() {
     } else {
       wan_to_lan(*this, *gs, pkts, n, now);
     }
+  }
+  // One worker asks for the next hops; whichever gets the answer learns it.
+  if (index == 0 && (lan.nh != nullptr || wan.nh != nullptr) && pool != nullptr) [[unlikely]] {
+    arp_solicit(lan, pool, now, arp_timers[0], lan_counters);
+    arp_solicit(wan, pool, now, arp_timers[1], wan_counters);
   }
   state->quiescent(index);
   return total;

@@ -14,6 +14,7 @@
 #include "dataplane/ctrl_ring.h"
 #include "dataplane/drop_reason.h"
 #include "dataplane/group_state.h"
+#include "dataplane/neighbor.h"
 #include "dataplane/snapshot.h"
 #include "tbar/check.h"
 #include "tbar/replay_window.h"
@@ -25,6 +26,12 @@ struct alignas(64) port_counters {
   uint64_t tx = 0;
   uint64_t fragmented = 0;  ///< packets split before encryption to fit the WAN MTU
   uint64_t mss_clamped = 0;
+  /// ARP (dataplane/neighbor.h): frames ARP took (rx = tx of the other side + drops +
+  /// arp_in), replies and requests sent (not in tx), next-hop MAC changes.
+  uint64_t arp_in = 0;
+  uint64_t arp_replies = 0;
+  uint64_t arp_requests = 0;
+  uint64_t arp_learned = 0;
   std::array<uint64_t, drop_reason_count> drops{};
   port_counters& operator+=(const port_counters& o);
 };
@@ -51,7 +58,9 @@ struct port_side {
   std::array<uint8_t, 6> src_mac;
   std::array<uint8_t, 6> dst_mac;
   uint16_t mss_clamp = 0;  ///< clamp TCP SYNs received on this port; 0 = off
-  uint32_t ip = 0;         ///< our address here (network order); 0 = send no ICMP
+  uint32_t ip = 0;         ///< our address here (network order); 0 = send no ICMP, answer no ARP
+  /// Where the next hop's MAC is resolved by ARP (config next_hop_ip); null: dst_mac is it.
+  next_hop* nh = nullptr;
 };
 
 struct worker {
@@ -60,6 +69,9 @@ struct worker {
   port_side wan{};
   bool idle_backoff = true;
   uint16_t wan_mtu = 1500;
+  /// For the frames the worker makes itself (ARP requests); worker 0 sends those.
+  rte_mempool* pool = nullptr;
+  std::array<solicit_timer, 2> arp_timers{};  ///< LAN, WAN
   std::unique_ptr<crypto::esp_lcore> esp;
   tbar::check_lcore tbar;
   /// Counter-based replay windows by SA slot, with the SPI each belongs to (a reused

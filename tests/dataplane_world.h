@@ -69,6 +69,7 @@ struct totals {
   uint64_t fragmented = 0;
   uint64_t encaps = 0;  ///< packets the ESP stage encrypted, all SAs
   uint64_t decaps = 0;  ///< packets the ESP stage decrypted, all SAs
+  uint64_t arp_in = 0;  ///< frames the ARP stage took, both ports
   std::array<uint64_t, drop_reason_count> by_reason{};
 };
 
@@ -105,6 +106,7 @@ struct world {
     t.lan_tx = w.lan_counters.tx;
     t.wan_tx = w.wan_counters.tx;
     t.fragmented = w.lan_counters.fragmented;
+    t.arp_in = w.lan_counters.arp_in + w.wan_counters.arp_in;
     return t;
   }
 
@@ -322,6 +324,31 @@ inline void check_sent_frame(const std::vector<uint8_t>& f, const dataplane::por
     abort();
   }
   if (built && (tot != f.size() - 14 || !ipv4_cksum_ok(ip, ihl))) abort();
+}
+
+/// Whether the frame pushed between `before` and `after` went to the ARP stage; if so,
+/// aborts unless that is all that happened: nothing dropped or forwarded, and at most its
+/// reply sent, back on the port it came in by (`back`; `other` is the other port's output).
+inline bool took_arp(const totals& before, const totals& after,
+                     const std::vector<std::vector<uint8_t>>& back,
+                     const std::vector<std::vector<uint8_t>>& other,
+                     const dataplane::port_side& side) {
+  if (after.arp_in == before.arp_in) return false;
+  if (after.arp_in - before.arp_in != 1 || after.drops != before.drops || !other.empty() ||
+      back.size() > 1 || after.lan_tx != before.lan_tx || after.wan_tx != before.wan_tx) {
+    abort();
+  }
+  for (const auto& f : back) {
+    // An ARP reply from this port's MAC and address (RFC 826 layout, Ethernet/IPv4).
+    static const uint8_t head[] = {0x08, 0x06, 0, 1, 0x08, 0, 6, 4, 0, 2};
+    if (f.size() < 42 || std::memcmp(f.data() + 6, side.src_mac.data(), 6) != 0 ||
+        std::memcmp(f.data() + 12, head, sizeof head) != 0 ||
+        std::memcmp(f.data() + 22, side.src_mac.data(), 6) != 0 ||
+        std::memcmp(f.data() + 28, &side.ip, 4) != 0 || std::memcmp(f.data(), f.data() + 32, 6) != 0) {
+      abort();
+    }
+  }
+  return true;
 }
 
 }  // namespace gm::test

@@ -314,5 +314,129 @@ TEST_F(hostile_input, esp_for_an_unknown_spi_is_counted_without_an_sa) {
   EXPECT_EQ(port_drop(wd().w.esp->no_sa.drops, drop_reason::unknown_spi), was + 1);
 }
 
+// --- ARP (dataplane/neighbor.h) ---------------------------------------------------------
+
+// Ethernet + ARP (RFC 826, Ethernet/IPv4): op 1 request, 2 reply. Addresses host order.
+bytes arp_frame(uint16_t op, const std::array<uint8_t, 6>& sha, uint32_t spa, uint32_t tpa,
+                const std::array<uint8_t, 6>& eth_dst, uint8_t hlen = 6) {
+  bytes f(60, 0);  // padded to the Ethernet minimum, as received from a wire
+  std::copy(eth_dst.begin(), eth_dst.end(), f.begin());
+  std::copy(sha.begin(), sha.end(), f.begin() + 6);
+  put16(&f[12], 0x0806);
+  put16(&f[14], 1);
+  put16(&f[16], 0x0800);
+  f[18] = hlen;
+  f[19] = 4;
+  put16(&f[20], op);
+  std::copy(sha.begin(), sha.end(), f.begin() + 22);
+  for (int i = 0; i < 4; ++i) {
+    f[28 + i] = static_cast<uint8_t>(spa >> (24 - 8 * i));
+    f[38 + i] = static_cast<uint8_t>(tpa >> (24 - 8 * i));
+  }
+  return f;
+}
+
+const std::array<uint8_t, 6> broadcast = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+const std::array<uint8_t, 6> host_mac = {2, 0, 0, 0, 9, 9};
+
+TEST_F(hostile_input, arp_requests_for_the_port_address_are_answered_on_that_port) {
+  for (const bool on_lan : {true, false}) {
+    const dataplane::port_side& side = on_lan ? wd().w.lan : wd().w.wan;
+    const uint32_t ours = rte_be_to_cpu_32(side.ip);
+    const uint64_t replies = (on_lan ? wd().w.lan_counters : wd().w.wan_counters).arp_replies;
+    const bytes req = arp_frame(1, host_mac, 0x0a090909, ours, broadcast);
+    const result r = on_lan ? lan(req) : wan(req);
+    EXPECT_EQ(r.d.drops, 0u);
+    const std::vector<bytes>& back = on_lan ? r.lan : r.wan;
+    EXPECT_TRUE((on_lan ? r.wan : r.lan).empty());
+    ASSERT_EQ(back.size(), 1u) << "lan " << on_lan;
+    const bytes& f = back[0];
+    EXPECT_TRUE(std::equal(host_mac.begin(), host_mac.end(), f.begin()));       // to the asker
+    EXPECT_TRUE(std::equal(side.src_mac.begin(), side.src_mac.end(), f.begin() + 6));
+    EXPECT_EQ(f[21], 2);                                                        // reply
+    EXPECT_TRUE(std::equal(side.src_mac.begin(), side.src_mac.end(), f.begin() + 22));
+    EXPECT_EQ(std::memcmp(f.data() + 28, &side.ip, 4), 0);                     // is-at, ours
+    EXPECT_TRUE(std::equal(host_mac.begin(), host_mac.end(), f.begin() + 32));
+    EXPECT_EQ(f[38], 10);  // back to the asker's address, 10.9.9.9
+    EXPECT_EQ(f[41], 9);
+    EXPECT_EQ((on_lan ? wd().w.lan_counters : wd().w.wan_counters).arp_replies, replies + 1);
+  }
+}
+
+TEST_F(hostile_input, other_arp_is_taken_silently_and_broken_arp_counts_as_not_ipv4) {
+  const uint32_t lan_ip = rte_be_to_cpu_32(wd().w.lan.ip);
+  // For another address, a reply nobody asked for, a request from a broadcast MAC.
+  for (const bytes& f : {arp_frame(1, host_mac, 0x0a090909, lan_ip + 1, broadcast),
+                         arp_frame(2, host_mac, 0x0a090909, lan_ip, wd().w.lan.src_mac),
+                         arp_frame(1, broadcast, 0x0a090909, lan_ip, broadcast)}) {
+    const result r = lan(f);
+    EXPECT_EQ(r.d.drops, 0u);
+    EXPECT_TRUE(r.lan.empty());
+    EXPECT_TRUE(r.wan.empty());
+  }
+  bytes short_arp = arp_frame(1, host_mac, 0x0a090909, lan_ip, broadcast);
+  short_arp.resize(14 + 27);
+  expect_only_drop(lan(short_arp), drop_reason::not_ipv4);
+  expect_only_drop(lan(arp_frame(1, host_mac, 0x0a090909, lan_ip, broadcast, 8)),
+                   drop_reason::not_ipv4);
+}
+
+TEST_F(hostile_input, the_next_hop_is_found_by_arp_and_follows_a_gratuitous_arp) {
+  dataplane::worker& w = wd().w;
+  dataplane::next_hop hop;
+  hop.ip = rte_cpu_to_be_32(0xc00002fe);  // 192.0.2.254
+  w.wan.nh = &hop;
+  w.pool = wd().pool;
+  w.arp_timers = {};
+  const uint64_t t0 = g_now_ns;
+  // Unresolved: the packet is dropped, and the same poll asks for the next hop.
+  result r = lan(frame(100));
+  EXPECT_EQ(r.d.drops, 1u);
+  EXPECT_EQ(port_drop(w.wan_counters.drops, drop_reason::no_neighbor) > 0, true);
+  EXPECT_EQ(r.d.by_reason[static_cast<std::size_t>(drop_reason::no_neighbor)], 1u);
+  ASSERT_EQ(r.wan.size(), 1u);
+  const bytes& q = r.wan[0];
+  EXPECT_TRUE(std::equal(broadcast.begin(), broadcast.end(), q.begin()));
+  EXPECT_EQ(q[12], 0x08);
+  EXPECT_EQ(q[13], 0x06);
+  EXPECT_EQ(q[21], 1);  // request
+  EXPECT_EQ(std::memcmp(q.data() + 28, &w.wan.ip, 4), 0);
+  EXPECT_EQ(std::memcmp(q.data() + 38, &hop.ip, 4), 0);
+  EXPECT_EQ(w.wan_counters.arp_requests, 1u);
+  // No second request within the second; one after it.
+  EXPECT_TRUE(lan(frame(100)).wan.empty());
+  g_now_ns += dataplane::arp_retry_ns;
+  r = lan(frame(100));
+  ASSERT_EQ(r.wan.size(), 1u);
+  EXPECT_EQ(r.wan[0][21], 1);
+  // The reply resolves it: ESP goes to that MAC.
+  const std::array<uint8_t, 6> router = {2, 0, 0, 0, 1, 0xfe};
+  r = wan(arp_frame(2, router, 0xc00002fe, 0xc0000201, w.wan.src_mac));
+  EXPECT_EQ(r.d.drops, 0u);
+  EXPECT_TRUE(r.lan.empty() && r.wan.empty());
+  EXPECT_EQ(w.wan_counters.arp_learned, 1u);
+  r = lan(frame(100));
+  EXPECT_EQ(r.d.drops, 0u);
+  ASSERT_EQ(r.wan.size(), 1u);
+  EXPECT_TRUE(std::equal(router.begin(), router.end(), r.wan[0].begin()));
+  EXPECT_EQ(r.wan[0][14 + 9], 50);
+  // The router moves (failover): its gratuitous ARP moves the next hop at once.
+  const std::array<uint8_t, 6> standby = {2, 0, 0, 0, 1, 0xfd};
+  r = wan(arp_frame(1, standby, 0xc00002fe, 0xc00002fe, broadcast));
+  EXPECT_TRUE(r.lan.empty() && r.wan.empty());
+  EXPECT_EQ(w.wan_counters.arp_learned, 2u);
+  r = lan(frame(100));
+  ASSERT_EQ(r.wan.size(), 1u);
+  EXPECT_TRUE(std::equal(standby.begin(), standby.end(), r.wan[0].begin()));
+  // Resolved, it is asked again only a refresh interval after it last moved.
+  g_now_ns += dataplane::arp_refresh_ns - 1;
+  EXPECT_EQ(lan(frame(100)).wan.size(), 1u);  // the ESP only
+  g_now_ns += 1;
+  EXPECT_EQ(lan(frame(100)).wan.size(), 2u);  // the ESP and the refresh
+  w.wan.nh = nullptr;
+  w.pool = nullptr;
+  g_now_ns = t0;
+}
+
 }  // namespace
 }  // namespace gm::test

@@ -916,6 +916,17 @@ def bad_configs(c, tmp, rng):
                   "is required"))
     t, n = replace("  next_hop_mac:", '  next_hop_mac: "02:00:00:00:0a"')
     cases.append(("short MAC", t, 0o600, n, "lan.next_hop_mac", "MAC"))
+    t, n = insert_after("  dev: net_pcap1", '  next_hop_ip: "192.0.2.1"')
+    cases.append(("next hop by MAC and by ARP", t, 0o600, n, "wan.next_hop_ip", "not both"))
+    t, n = replace("  next_hop_mac:", '  next_hop_ip: "10.1.1.2"')
+    cases.append(("next_hop_ip without ip", t, 0o600, n, "lan.next_hop_ip",
+                  "needs ip: the address ARP asks from"))
+    t, n = replace("  next_hop_mac:", '  next_hop_ip: "10.1.1.256"')
+    cases.append(("next_hop_ip not an address", t, 0o600, n, "lan.next_hop_ip",
+                  "not an IPv4 address"))
+    t = base.replace(f'  next_hop_mac: "{WAN_HOP}"\n', "")
+    cases.append(("no next hop", t, 0o600, line_of("  dev: net_pcap1"), "wan.next_hop_mac",
+                  "is required .or next_hop_ip"))
     t, n = replace("df_bit:", "df_bit: sometimes")
     cases.append(("bad df_bit", t, 0o600, n, "df_bit", "copy, set or clear"))
     t, n = replace("  spi:", "  spi: 0")

@@ -20,6 +20,9 @@ the oracles of pcap_integration_test (python3-cryptography and scapy):
                fragmented first), and ESP sent into the WAN TAP comes out of the LAN TAP
                decrypted; the WAN link taken down and up gives two %LINK-3-UPDOWN lines
                and /gm/ports's link_up and link_changes follow.
+  arp          `next_hop_ip` on net_tap ports, the kernel as LAN host and WAN router with
+               no static neighbour entries: the GM resolves both next hops by ARP, answers
+               ARP for its own addresses, and the kernel's datagrams flow both ways.
   af_packet    `workers: 2` on net_af_packet with qpairs=2 in a network namespace: the
   workers      kernel's flow hash spreads flows over the queues as RSS does; each flow is
                encrypted (decrypted) by one worker, in order, both workers get flows, and
@@ -313,6 +316,133 @@ def tap(c, tmp, rng):
 
 
 
+ARP_TRAFFIC = """
+import json, socket, sys, time
+from scapy.all import ARP, AsyncSniffer, Ether, get_if_hwaddr, rdpcap, sendp, srp1, wrpcap, conf
+conf.verb = 0
+esp_in, wan_out, result, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+res = {}
+# The GM answers ARP for its WAN address.
+r = srp1(Ether(dst="ff:ff:ff:ff:ff:ff") / ARP(op=1, hwsrc=get_if_hwaddr("gmwan"),
+         psrc="192.0.2.2", pdst="192.0.2.1"), iface="gmwan", timeout=3)
+res["wan_is_at"] = r[ARP].hwsrc if r is not None and ARP in r and r[ARP].op == 2 else None
+# Out: the kernel's own UDP datagrams, through a route via the GM (it ARPs for 10.1.0.1).
+t = AsyncSniffer(iface="gmwan", store=True)
+t.start()
+time.sleep(0.5)
+tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+tx.bind(("10.1.0.2", 0))
+for k in range(count):
+    tx.sendto(b"out %03d " % k + bytes(200), ("10.2.0.5", 5000))
+    time.sleep(0.01)
+time.sleep(1.0)
+t.stop()
+wrpcap(wan_out, [bytes(p) for p in t.results])
+# In: ESP for 10.1.0.2:6000 into the WAN TAP; the GM sends it to its LAN next hop, the
+# kernel, whose socket gets it only if the frame was addressed to the kernel's MAC.
+rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+rx.bind(("10.1.0.2", 6000))
+rx.settimeout(3)
+sendp(rdpcap(esp_in), iface="gmwan", inter=0.01)
+got = []
+try:
+    while len(got) < count:
+        got.append(rx.recv(2048).decode("latin-1"))
+except socket.timeout:
+    pass
+res["received"] = got
+with open(result, "w") as f:
+    json.dump(res, f)
+"""
+
+
+def arp(c, tmp, rng):
+    """`next_hop_ip` and `ip` on both net_tap ports in a namespace, the kernel as LAN host
+    and WAN router, no static neighbour entry anywhere: the GM finds both next hops by ARP
+    (the lines and /gm/neighbors say which MAC), answers the kernel's ARP for its
+    addresses, and traffic flows both ways with nothing dropped for want of a MAC."""
+    xf, what = "aes-gcm-128", "arp"
+    ck, ak = oc.keys_for(rng, xf)
+    count = 20
+    cfg = pit.config_text(xf, ck, ak, tbar=False).replace("net_pcap", "net_tap")
+    cfg = cfg.replace(f'  next_hop_mac: "{pit.LAN_HOP}"',
+                      '  ip: "10.1.0.1"\n  next_hop_ip: "10.1.0.2"')
+    cfg = cfg.replace(f'  next_hop_mac: "{pit.WAN_HOP}"',
+                      '  ip: "192.0.2.1"\n  next_hop_ip: "192.0.2.2"')
+    with quiet_netns():
+        path, prefix, p = tap_gm(tmp, "arp", cfg)
+        seen = wait_for("worker(s) forwarding", p)
+        if not c.check("worker(s) forwarding" in seen, f"{what}: did not start:\n{seen}"):
+            p.kill()
+            p.communicate()
+            return
+        ns_run("ip", "addr", "add", "10.1.0.2/24", "dev", "gmlan")
+        ns_run("ip", "addr", "add", "192.0.2.2/24", "dev", "gmwan")
+        ns_run("ip", "route", "add", "10.2.0.0/24", "via", "10.1.0.1", "dev", "gmlan")
+        kmac = {d: ns_run("cat", f"/sys/class/net/{d}/address").stdout.strip()
+                for d in ("gmlan", "gmwan")}
+        # The GM asks every second until answered; the kernel answers once it has the address.
+        lines = ""
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and lines.count(": next hop ") < 2:
+            lines += wait_for(": next hop ", p, 10)
+        for port, dev, hop in (("lan port net_tap0", "gmlan", "10.1.0.2"),
+                               ("wan port net_tap1", "gmwan", "192.0.2.2")):
+            c.check(f"{port}: next hop {hop} is at {kmac[dev]}\n" in lines,
+                    f"{what}: no line resolving {hop} to {dev}'s {kmac[dev]}:\n{lines}")
+        # The kernel took the GM's LAN address from the GM's request; forgotten, it must ask.
+        ns_run("ip", "neigh", "flush", "dev", "gmlan")
+        sealer = pit.Sealer(rng, xf, ck, ak)
+        ids = pit.Ids(rng)
+        esp_in = [sealer.frame(pit.ipv4(ids, UDP(sport=5000, dport=6000) /
+                                        Raw(b"in %03d " % k + bytes(100)),
+                                        src="10.2.0.5", dst="10.1.0.2")) for k in range(count)]
+        fin, fout = os.path.join(tmp, "arp-esp-in.pcap"), os.path.join(tmp, "arp-wan-out.pcap")
+        res_path = os.path.join(tmp, "arp-result.json")
+        oc.write_pcap(fin, esp_in)
+        ns_run("/usr/bin/python3", "-c", ARP_TRAFFIC, fin, fout, res_path, str(count))
+        with open(res_path) as f:
+            res = json.load(f)
+        c.check(res["wan_is_at"] == pit.WAN_MAC,
+                f"{what}: ARP for 192.0.2.1 answered with {res['wan_is_at']}, want {pit.WAN_MAC}")
+        neigh = ns_run("ip", "neigh", "show", "10.1.0.1", "dev", "gmlan").stdout
+        c.check(f"lladdr {pit.LAN_MAC}" in neigh,
+                f"{what}: the kernel's entry for the GM's LAN address: {neigh!r}")
+        # Out: every datagram as ESP, to the router's MAC, the oracle opens it.
+        frames = [fr for fr in (oc.read_pcap(fout) if os.path.exists(fout) else [])
+                  if fr[12:14] == b"\x08\x00" and fr[14 + 9] == 50]
+        payloads = []
+        for k, fr in enumerate(frames):
+            c.check(fr[:6] == pit.mac_bytes(kmac["gmwan"]) and fr[6:12] == pit.mac_bytes(pit.WAN_MAC),
+                    f"{what}: ESP frame {k}: MACs {fr[:12].hex()}")
+            inner = open_esp(c, f"{what}: ESP frame {k}", fr, xf, ck, ak, False)
+            if inner is not None:
+                ihl = (inner[0] & 0xF) * 4
+                c.check(inner[12:20] == bytes([10, 1, 0, 2, 10, 2, 0, 5]),
+                        f"{what}: ESP frame {k}: inner addresses {inner[12:20].hex()}")
+                payloads.append(inner[ihl + 8:])
+        want = sorted(b"out %03d " % k + bytes(200) for k in range(count))
+        c.check(sorted(payloads) == want,
+                f"{what}: {len(payloads)} datagrams out as ESP, want the {count} sent")
+        # In: every datagram reached the kernel's socket (so its MAC was the kernel's).
+        want_in = sorted("in %03d " % k + "\x00" * 100 for k in range(count))
+        c.check(sorted(res["received"]) == want_in,
+                f"{what}: {len(res['received'])} of {count} ESP datagrams reached the LAN socket")
+        nb = telemetry(prefix, "/gm/neighbors")
+        for side, dev, ip, hop in (("lan", "gmlan", "10.1.0.1", "10.1.0.2"),
+                                   ("wan", "gmwan", "192.0.2.1", "192.0.2.2")):
+            n = nb[side]
+            c.check((n["ip"], n["next_hop_ip"], n["next_hop_by"], n["resolved"],
+                     n["next_hop_mac"], n["no_neighbor"], n["arp_learned"]) ==
+                    (ip, hop, "arp", 1, kmac[dev], 0, 1), f"{what}: /gm/neighbors {side}: {n}")
+            c.check(n["arp_requests"] >= 1 and n["arp_replies"] >= 1 and n["arp_in"] >= 2,
+                    f"{what}: /gm/neighbors {side} ARP counters: {n}")
+        p.send_signal(signal.SIGINT)
+        p.communicate(timeout=60)
+        c.check(p.returncode == 0, f"{what}: gm-dataplane exited {p.returncode}")
+        shutil.rmtree(os.path.join("/var/run/dpdk", prefix), ignore_errors=True)
+
+
 def af_packet_workers(c, tmp, rng):
     """`workers: 2` on net_af_packet with qpairs=2: the kernel's flow hash (PACKET_FANOUT)
     spreads the flows over the two queues of each port as a NIC's RSS does. Each flow is
@@ -488,7 +618,8 @@ def main():
         for name, fn, args in (("jumbo aes-gcm-128", jumbo, ("aes-gcm-128", True)),
                                ("jumbo aes-cbc-256-sha1", jumbo, ("aes-cbc-256-sha1", False)),
                                ("limits", limits, ()), ("link wait", link_wait, ()),
-                               ("tap", tap, ()), ("af_packet workers", af_packet_workers, ()),
+                               ("tap", tap, ()), ("arp", arp, ()),
+                               ("af_packet workers", af_packet_workers, ()),
                                ("memif", memif, ())):
             if not only or only in name:
                 c.section(name, fn, tmp, rng, *args)

@@ -57,10 +57,15 @@ def inner_packets():
     ]
 
 
-def other_frames(mac):
+def other_frames(mac, ip):
+    """`ip`: the port's address in dataplane_world.h, which it answers ARP for."""
     udp = bytes(IP(src="10.1.1.1", dst="10.2.2.2") / UDP(sport=1, dport=2))
     return [
         bytes(Ether(dst=mac) / ARP()),
+        bytes(Ether(dst="ff:ff:ff:ff:ff:ff", src="02:00:00:00:09:09") /
+              ARP(op=1, hwsrc="02:00:00:00:09:09", psrc="10.9.9.9", pdst=ip)),
+        bytes(Ether(dst=mac, src="02:00:00:00:09:09") /
+              ARP(op=2, hwsrc="02:00:00:00:09:09", psrc="10.9.9.9", hwdst=mac, pdst=ip)),
         bytes(Ether(dst=mac) / IPv6() / UDP()),
         bytes(Ether(dst=mac) / Dot1Q(vlan=5) / IP(udp)),
         bytes(Ether(dst=mac, type=0x0800)) + b"\x45" + bytes(5),
@@ -97,7 +102,7 @@ def main():
     out = []
     for k, p in enumerate(inners):
         out.append(bytes([k % len(XFS)]) + bytes(Ether(dst=LAN_MAC, type=0x0800)) + p)
-    out += [bytes([2]) + f for f in other_frames(LAN_MAC)]
+    out += [bytes([2]) + f for f in other_frames(LAN_MAC, "10.0.0.1")]
     write("outbound_fuzz", out)
     # inbound: mode|SA|twice, skew ms, stamp offset ms, payload.
     inb = []
@@ -109,7 +114,7 @@ def main():
         inb.append(bytes([3 | i << 2 | 0x80]) + struct.pack("!hh", -4001, 0) + inners[0])
         inb.append(bytes([1 | i << 2]) + bytes(4) + oc.tbar_metadata(PT0, 1) + inners[0] +
                    b"\x01\x02\x02\x63")
-    inb += [bytes(5) + f for f in other_frames(WAN_MAC)]
+    inb += [bytes(5) + f for f in other_frames(WAN_MAC, "192.0.2.1")]
     inb.append(bytes(5) + bytes(Ether(dst=WAN_MAC, type=0x0800)) + inners[0])
     write("inbound_fuzz", inb)
     # config: the example configuration and the static groups of every transform.
