@@ -24,7 +24,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from labnet import ADDR, CTL, Lab, free_hugepages, ip_reassembled, sh  # noqa: E402
+from labnet import ADDR, CTL, MAC, Lab, free_hugepages, ip_reassembled, sh  # noqa: E402
 
 KEY1 = "2b7e151628aed2a6abf7158809cf4f3cdeadbeef"
 KEY2 = "000102030405060708090a0b0c0d0e0fcafef00d"
@@ -313,7 +313,17 @@ def run(lab, workdir, keep, bindir, transport="unicast"):
     for gm in ("gA", "gB"):
         lab.start_gm(gm, workdir, None if with_ks else KEY1)
     expect(lab.wait_ready(), "both GMs forwarding (gm-dataplane on net_af_packet)")
-    time.sleep(1)
+    time.sleep(1)  # the counters in telemetry are refreshed every ~100 ms
+    step("ARP: no static neighbour entries; each GM found its next hops")
+    for gm, hops in (("gA", {"lan": "hA0", "wan": "gBw"}), ("gB", {"lan": "hB0", "wan": "gAw"})):
+        nb = lab.telemetry(gm, "/gm/neighbors")
+        for side, iface in hops.items():
+            n = nb[side]
+            print("   %s %s (%s): next hop %s is at %s (%s), ARP requests sent %d" % (
+                gm, side, n["ip"], n["next_hop_ip"], n["next_hop_mac"], n["next_hop_by"],
+                n["arp_requests"]))
+            expect(n["resolved"] == 1 and n["next_hop_mac"] == MAC[iface],
+                   "%s's %s next hop is %s's MAC" % (gm, side, iface))
     if with_ks:
         register(lab, bindir, workdir, transport)
     else:
@@ -328,6 +338,10 @@ def run(lab, workdir, keep, bindir, transport="unicast"):
     p = sh("ping", "-c", "5", "-i", "0.2", "-W", "2", ADDR["hB"], ns=lab.ns["hA"], check=False)
     print("\n".join("   " + l for l in p.stdout.strip().splitlines()[-2:]))
     expect(p.returncode == 0 and " 0% packet loss" in p.stdout, "no ping lost")
+    neigh = sh("ip", "neigh", "show", ADDR["gA"], ns=lab.ns["hA"]).stdout.strip()
+    print("   host A's ARP entry for its gateway: " + neigh)
+    expect("lladdr " + MAC["gAl"] in neigh and "PERMANENT" not in neigh,
+           "host A learned gA's MAC by ARP")
 
     step("a 2 MB TCP transfer from host A to host B")
     server = subprocess.Popen(["ip", "netns", "exec", lab.ns["hB"], "/usr/bin/python3", "-c",
@@ -414,7 +428,7 @@ def main():
     dp = os.path.join(bindir, "dataplane", "gm-dataplane")
     if not os.path.exists(dp):
         raise SystemExit("no %s: run tools/setup first" % dp)
-    lab = Lab(dp, hugepages=free_hugepages() >= 256)
+    lab = Lab(dp, hugepages=free_hugepages() >= 256, arp=True)
     workdir = tempfile.mkdtemp(prefix="gm-lab-")
     # Tear down on Ctrl-C or kill as well as on success or failure.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))

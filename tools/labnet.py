@@ -11,6 +11,9 @@ import time
 MAC = {"hA0": "02:0a:00:00:00:02", "gAl": "02:0a:00:00:00:01", "gAw": "02:0c:00:00:00:01",
        "gBw": "02:0c:00:00:00:02", "gBl": "02:0b:00:00:00:01", "hB0": "02:0b:00:00:00:02"}
 ADDR = {"hA": "10.1.0.2", "gA": "10.1.0.1", "hB": "10.2.0.2", "gB": "10.2.0.1"}
+# The GMs' WAN ports' own addresses, used only with Lab(arp=True): each is the other's
+# next hop, found by ARP (ESP itself carries the hosts' addresses: header preservation).
+WAN_ADDR = {"gA": "192.0.2.1", "gB": "192.0.2.2"}
 # The GMs reach the KS over a control network (a bridge in the KS's namespace), apart from
 # the DPDK-owned WAN ports: the kernel stack of a GM's namespace carries UDP 848.
 CTL = {"ks": "10.99.0.1", "gA": "10.99.0.2", "gB": "10.99.0.3", "ks2": "10.99.0.4"}
@@ -75,8 +78,12 @@ def sh(*cmd, ns=None, check=True, timeout=30, **kw):
 
 
 class Lab:
-    def __init__(self, dataplane, tag=None, hugepages=False):
+    def __init__(self, dataplane, tag=None, hugepages=False, arp=False):
+        """arp: no static neighbour entry anywhere; the GMs answer ARP for their addresses
+        and find their next hops (the host; the other GM's WAN port) by ARP. Otherwise the
+        hosts hold their gateway's MAC and the GMs their next hops' (next_hop_mac)."""
         self.dp = dataplane
+        self.arp = arp
         self.tag = tag or str(os.getpid() % 100000)
         self.ns = {n: "%s%s" % (n, self.tag) for n in ("hA", "gA", "gB", "hB")}
         self.ifs = {}
@@ -119,9 +126,9 @@ class Lab:
             ns = self.ns[host]
             sh("ip", "addr", "add", ADDR[host] + "/24", "dev", self.ifs[dev], ns=ns)
             sh("ip", "route", "add", "default", "via", ADDR[gw], ns=ns)
-            # The GM does not answer ARP yet: each host knows its gateway's MAC.
-            sh("ip", "neigh", "replace", ADDR[gw], "lladdr", gw_mac, "dev", self.ifs[dev],
-               "nud", "permanent", ns=ns)
+            if not self.arp:
+                sh("ip", "neigh", "replace", ADDR[gw], "lladdr", gw_mac, "dev", self.ifs[dev],
+                   "nud", "permanent", ns=ns)
 
     def build_ks_net(self):
         """A KS namespace with a bridge; each GM namespace gets a leg on it."""
@@ -264,11 +271,18 @@ class Lab:
         lan, wan = ("gAl", "gAw") if gm == "gA" else ("gBl", "gBw")
         lan_next, wan_next = (MAC["hA0"], MAC["gBw"]) if gm == "gA" else (MAC["hB0"], MAC["gAw"])
         cfg = os.path.join(workdir, gm + ".yaml")
+        host, peer = ("hA", "gB") if gm == "gA" else ("hB", "gA")
+        if self.arp:
+            lan_hop = "next_hop_ip: %s" % ADDR[host]
+            wan_hop = "ip: %s, next_hop_ip: %s" % (WAN_ADDR[gm], WAN_ADDR[peer])
+        else:
+            lan_hop = "next_hop_mac: \"%s\"" % lan_next
+            wan_hop = "next_hop_mac: \"%s\"" % wan_next
         with open(cfg, "w") as f:
-            f.write("lan: {dev: net_af_packet0, next_hop_mac: \"%s\", ip: %s, mss_clamp: 1360}\n"
-                    "wan: {dev: net_af_packet1, next_hop_mac: \"%s\"}\n"
+            f.write("lan: {dev: net_af_packet0, %s, ip: %s, mss_clamp: 1360}\n"
+                    "wan: {dev: net_af_packet1, %s}\n"
                     "idle_backoff: true\nsender_id: %d\n"
-                    % (lan_next, ADDR[gm], wan_next, 1 if gm == "gA" else 2))
+                    % (lan_hop, ADDR[gm], wan_hop, 1 if gm == "gA" else 2))
             if key is not None:  # a static group; else gm-control installs the KS's
                 f.write("static_group:\n  transform: aes-gcm-128\n  spi: %d\n  key: \"%s\"\n"
                         "  window: 4\n  pseudotime_ms: %d\n  acl:\n"
@@ -287,11 +301,17 @@ class Lab:
         return p
 
     def wait_ready(self, timeout=15):
-        """Until each GM's telemetry socket answers (its workers are forwarding)."""
+        """Until each GM's telemetry socket answers (its workers are forwarding) and, with
+        arp, each has found both its next hops."""
         end = time.time() + timeout
         for gm in self.gms:
             path = "/var/run/dpdk/%s/dpdk_telemetry.v2" % self.prefix(gm)
             while not os.path.exists(path):
+                if time.time() > end or self.gms[gm][0].poll() is not None:
+                    return False
+                time.sleep(0.1)
+        for gm in self.gms if self.arp else []:
+            while not all(n["resolved"] for n in self.telemetry(gm, "/gm/neighbors").values()):
                 if time.time() > end or self.gms[gm][0].poll() is not None:
                     return False
                 time.sleep(0.1)
