@@ -13,6 +13,7 @@ enum class severity : uint8_t { info, warning, error };
 #define GM_DROP_REASONS(X)                                                                 \
   X(not_ipv4, info, "", "frame is not IPv4, nor ARP this port answers or learns from")    \
   X(ttl_expired, info, "", "TTL would reach zero when forwarded")                         \
+  X(for_us, info, "", "addressed to a port's ip: only ICMP echo is answered")              \
   X(policy_discard, info, "", "the policy says discard")                                  \
   X(clear_protected, warning, "", "clear packet on WAN that policy says must be encrypted") \
   X(inner_policy_mismatch, warning, "", "decrypted packet matches no protect entry of its SA") \

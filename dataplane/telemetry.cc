@@ -65,6 +65,8 @@ rte_tel_data* neighbor_dict(const neighbor_view& n, const port_counters& p) {
   rte_tel_data_add_dict_u64(d, "arp_replies", p.arp_replies);
   rte_tel_data_add_dict_u64(d, "arp_requests", p.arp_requests);
   rte_tel_data_add_dict_u64(d, "arp_learned", p.arp_learned);
+  rte_tel_data_add_dict_u64(d, "echo_requests", p.echo_requests);
+  rte_tel_data_add_dict_u64(d, "for_us", p.drops[static_cast<std::size_t>(drop_reason::for_us)]);
   rte_tel_data_add_dict_u64(d, "no_neighbor", p.drops[static_cast<std::size_t>(drop_reason::no_neighbor)]);
   return d;
 }
@@ -202,7 +204,7 @@ void set_neighbors(const neighbor_view& lan, const neighbor_view& wan) {
 void register_endpoints() {
   rte_telemetry_register_cmd("/gm/ports", ports, "LAN/WAN link, rx, tx and drops by reason");
   rte_telemetry_register_cmd("/gm/neighbors", neighbors,
-                             "Our address and MAC, the next hop (static or ARP), ARP counters");
+                             "Our address and MAC, the next hop (static or ARP), ARP and ping counters");
   rte_telemetry_register_cmd("/gm/sa", sas, "Per-SA IOS counters and drops. Params: spi");
   rte_telemetry_register_cmd("/gm/drops", drops, "Drops by reason, all ports and SAs");
   rte_telemetry_register_cmd("/gm/replay", replay, "TBAR counters (show crypto gdoi gm replay)");

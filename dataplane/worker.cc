@@ -13,6 +13,7 @@
 
 #include "crypto/esp_decrypt.h"
 #include "crypto/esp_encrypt.h"
+#include "dataplane/local.h"
 #include "dataplane/mtu.h"
 #include "dataplane/pkt_meta.h"
 
@@ -210,6 +211,7 @@ void lan_to_wan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, u
   port_counters& c = w.lan_counters;
   uint64_t t = w.stamp();
   n = strip_l2(w.lan, pkts, n, c);
+  n = take_local(w.lan, w.lan, w.wan, pkts, n, c);
   if (w.lan.mss_clamp != 0) {
     for (uint16_t i = 0; i < n; ++i) c.mss_clamped += clamp_mss(pkts[i], w.lan.mss_clamp);
   }
@@ -294,6 +296,7 @@ void wan_to_lan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, u
   port_counters& c = w.wan_counters;
   uint64_t t = w.stamp();
   n = strip_l2(w.wan, pkts, n, c);
+  n = take_local(w.wan, w.lan, w.wan, pkts, n, c);
   rte_mbuf* esp[rx_burst];
   rte_mbuf* clear[rx_burst];
   uint16_t nesp = 0, nclear = 0;
@@ -404,6 +407,7 @@ port_counters& port_counters::operator+=(const port_counters& o) {
   arp_replies += o.arp_replies;
   arp_requests += o.arp_requests;
   arp_learned += o.arp_learned;
+  echo_requests += o.echo_requests;
   for (std::size_t i = 0; i < drops.size(); ++i) drops[i] += o.drops[i];
   return *this;
 }

@@ -1,6 +1,8 @@
 // A run-to-completion worker: one per lcore, owning one RX and one TX queue on each port.
-//   LAN: rx -> IPv4 check -> TTL -> classify -> encrypt (per SA) / bypass -> WAN tx
-//   WAN: rx -> IPv4 check -> ESP: decrypt -> TBAR -> inner policy; clear: fail-close -> LAN tx
+//   LAN: rx -> IPv4 check (ARP aside) -> for us? -> TTL -> classify -> encrypt (per SA) /
+//        bypass -> WAN tx (to the next hop, static or by ARP)
+//   WAN: rx -> IPv4 check (ARP aside) -> for us? -> ESP: decrypt -> TBAR -> inner policy;
+//        clear: fail-close -> LAN tx
 #pragma once
 
 #include <array>
@@ -26,12 +28,15 @@ struct alignas(64) port_counters {
   uint64_t tx = 0;
   uint64_t fragmented = 0;  ///< packets split before encryption to fit the WAN MTU
   uint64_t mss_clamped = 0;
-  /// ARP (dataplane/neighbor.h): frames ARP took (rx = tx of the other side + drops +
-  /// arp_in), replies and requests sent (not in tx), next-hop MAC changes.
+  /// What the GM took for itself, in rx but not in tx or drops (rx = tx of the other side
+  /// + drops + arp_in + echo_requests): ARP frames (dataplane/neighbor.h), with the
+  /// replies and requests it sent and the next hop's MAC changes; and ICMP echo requests
+  /// to its addresses, answered (dataplane/local.h).
   uint64_t arp_in = 0;
   uint64_t arp_replies = 0;
   uint64_t arp_requests = 0;
   uint64_t arp_learned = 0;
+  uint64_t echo_requests = 0;
   std::array<uint64_t, drop_reason_count> drops{};
   port_counters& operator+=(const port_counters& o);
 };

@@ -69,7 +69,7 @@ struct totals {
   uint64_t fragmented = 0;
   uint64_t encaps = 0;  ///< packets the ESP stage encrypted, all SAs
   uint64_t decaps = 0;  ///< packets the ESP stage decrypted, all SAs
-  uint64_t arp_in = 0;  ///< frames the ARP stage took, both ports
+  uint64_t own = 0;  ///< frames the GM took for itself, both ports: ARP, pings to it
   std::array<uint64_t, drop_reason_count> by_reason{};
 };
 
@@ -106,7 +106,8 @@ struct world {
     t.lan_tx = w.lan_counters.tx;
     t.wan_tx = w.wan_counters.tx;
     t.fragmented = w.lan_counters.fragmented;
-    t.arp_in = w.lan_counters.arp_in + w.wan_counters.arp_in;
+    t.own = w.lan_counters.arp_in + w.wan_counters.arp_in + w.lan_counters.echo_requests +
+            w.wan_counters.echo_requests;
     return t;
   }
 
@@ -326,27 +327,46 @@ inline void check_sent_frame(const std::vector<uint8_t>& f, const dataplane::por
   if (built && (tot != f.size() - 14 || !ipv4_cksum_ok(ip, ihl))) abort();
 }
 
-/// Whether the frame pushed between `before` and `after` went to the ARP stage; if so,
-/// aborts unless that is all that happened: nothing dropped or forwarded, and at most its
-/// reply sent, back on the port it came in by (`back`; `other` is the other port's output).
-inline bool took_arp(const totals& before, const totals& after,
+/// Whether the frame pushed between `before` and `after` was one the GM took for itself
+/// (ARP, or an echo request to one of its addresses); if so, aborts unless that is all that
+/// happened: nothing dropped or forwarded, and at most its answer sent, back on the port it
+/// came in by (`back`; `other` is the other port's output).
+inline bool took_own(const totals& before, const totals& after,
                      const std::vector<std::vector<uint8_t>>& back,
                      const std::vector<std::vector<uint8_t>>& other,
-                     const dataplane::port_side& side) {
-  if (after.arp_in == before.arp_in) return false;
-  if (after.arp_in - before.arp_in != 1 || after.drops != before.drops || !other.empty() ||
+                     const dataplane::port_side& side, const dataplane::port_side& lan,
+                     const dataplane::port_side& wan) {
+  if (after.own == before.own) return false;
+  if (after.own - before.own != 1 || after.drops != before.drops || !other.empty() ||
       back.size() > 1 || after.lan_tx != before.lan_tx || after.wan_tx != before.wan_tx) {
     abort();
   }
   for (const auto& f : back) {
-    // An ARP reply from this port's MAC and address (RFC 826 layout, Ethernet/IPv4).
-    static const uint8_t head[] = {0x08, 0x06, 0, 1, 0x08, 0, 6, 4, 0, 2};
-    if (f.size() < 42 || std::memcmp(f.data() + 6, side.src_mac.data(), 6) != 0 ||
-        std::memcmp(f.data() + 12, head, sizeof head) != 0 ||
-        std::memcmp(f.data() + 22, side.src_mac.data(), 6) != 0 ||
-        std::memcmp(f.data() + 28, &side.ip, 4) != 0 || std::memcmp(f.data(), f.data() + 32, 6) != 0) {
+    if (f.size() < 42 || std::memcmp(f.data() + 6, side.src_mac.data(), 6) != 0) abort();
+    if (f[12] == 0x08 && f[13] == 0x06) {
+      // An ARP reply from this port's MAC and address (RFC 826 layout, Ethernet/IPv4).
+      static const uint8_t head[] = {0, 1, 0x08, 0, 6, 4, 0, 2};
+      if (std::memcmp(f.data() + 14, head, sizeof head) != 0 ||
+          std::memcmp(f.data() + 22, side.src_mac.data(), 6) != 0 ||
+          std::memcmp(f.data() + 28, &side.ip, 4) != 0 ||
+          std::memcmp(f.data(), f.data() + 32, 6) != 0) {
+        abort();
+      }
+      continue;
+    }
+    // An echo reply from one of our addresses, exactly its length, both checksums right.
+    const uint8_t* ip = f.data() + 14;
+    const uint32_t tot = static_cast<uint32_t>(ip[2] << 8 | ip[3]);
+    if (f[12] != 0x08 || f[13] != 0 || ip[0] != 0x45 || ip[9] != 1 || tot != f.size() - 14 ||
+        !ipv4_cksum_ok(ip, 20) || ip[20] != 0 || ip[21] != 0 ||
+        (std::memcmp(ip + 12, &lan.ip, 4) != 0 && std::memcmp(ip + 12, &wan.ip, 4) != 0)) {
       abort();
     }
+    uint32_t sum = 0;
+    for (uint32_t i = 20; i + 1 < tot; i += 2) sum += static_cast<uint32_t>(ip[i] << 8 | ip[i + 1]);
+    if (tot % 2) sum += static_cast<uint32_t>(ip[tot - 1] << 8);
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    if (sum != 0xffff) abort();
   }
   return true;
 }

@@ -338,6 +338,9 @@ def run(lab, workdir, keep, bindir, transport="unicast"):
     p = sh("ping", "-c", "5", "-i", "0.2", "-W", "2", ADDR["hB"], ns=lab.ns["hA"], check=False)
     print("\n".join("   " + l for l in p.stdout.strip().splitlines()[-2:]))
     expect(p.returncode == 0 and " 0% packet loss" in p.stdout, "no ping lost")
+    p = sh("ping", "-c", "2", "-i", "0.2", "-W", "2", ADDR["gA"], ns=lab.ns["hA"], check=False)
+    expect(p.returncode == 0 and " 0% packet loss" in p.stdout,
+           "host A pings its gateway, gA's LAN address %s (the data plane answers)" % ADDR["gA"])
     neigh = sh("ip", "neigh", "show", ADDR["gA"], ns=lab.ns["hA"]).stdout.strip()
     print("   host A's ARP entry for its gateway: " + neigh)
     expect("lladdr " + MAC["gAl"] in neigh and "PERMANENT" not in neigh,

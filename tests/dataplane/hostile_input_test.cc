@@ -438,5 +438,75 @@ TEST_F(hostile_input, the_next_hop_is_found_by_arp_and_follows_a_gratuitous_arp)
   g_now_ns = t0;
 }
 
+// --- packets to the GM's own addresses (dataplane/local.h) ---------------------------------
+
+// An echo request from 10.1.1.1 to `dst` (host order), its ICMP checksum right.
+bytes echo_request(uint32_t dst, std::size_t payload = 56) {
+  ip_opts o;
+  o.proto = 1;
+  o.dst = dst;
+  bytes f = frame(payload, o);
+  uint8_t* icmp = f.data() + 14 + 20;
+  put16(icmp + 4, 0x4242);  // id
+  put16(icmp + 6, 7);       // sequence
+  put16(icmp + 2, cksum(icmp, 8 + payload));
+  return f;
+}
+
+TEST_F(hostile_input, pings_to_either_port_address_are_answered_where_they_came_in) {
+  const uint32_t lan_ip = rte_be_to_cpu_32(wd().w.lan.ip);
+  const uint32_t wan_ip = rte_be_to_cpu_32(wd().w.wan.ip);
+  for (const bool on_lan : {true, false}) {
+    for (const uint32_t to : {lan_ip, wan_ip}) {
+      const bytes req = echo_request(to);
+      const result r = on_lan ? lan(req) : wan(req);
+      EXPECT_EQ(r.d.drops, 0u);
+      const std::vector<bytes>& back = on_lan ? r.lan : r.wan;
+      EXPECT_TRUE((on_lan ? r.wan : r.lan).empty());
+      ASSERT_EQ(back.size(), 1u) << "lan " << on_lan << " to " << std::hex << to;
+      const bytes& f = back[0];
+      const dataplane::port_side& side = on_lan ? wd().w.lan : wd().w.wan;
+      EXPECT_TRUE(std::equal(f.begin(), f.begin() + 6, req.begin() + 6));  // to the sender
+      EXPECT_TRUE(std::equal(side.src_mac.begin(), side.src_mac.end(), f.begin() + 6));
+      ASSERT_EQ(f.size(), req.size());
+      const uint8_t* ip = f.data() + 14;
+      EXPECT_EQ(cksum(ip, 20), 0);
+      EXPECT_EQ(std::memcmp(ip + 12, req.data() + 14 + 16, 4), 0);  // from the address pinged
+      EXPECT_EQ(std::memcmp(ip + 16, req.data() + 14 + 12, 4), 0);  // to the sender
+      EXPECT_EQ(ip[20], 0);                                            // echo reply
+      EXPECT_EQ(cksum(ip + 20, f.size() - 14 - 20), 0);
+      // Identifier, sequence and data come back unchanged.
+      EXPECT_TRUE(std::equal(f.begin() + 14 + 24, f.end(), req.begin() + 14 + 24));
+    }
+  }
+}
+
+TEST_F(hostile_input, other_packets_to_the_gm_are_dropped_not_forwarded) {
+  const uint32_t lan_ip = rte_be_to_cpu_32(wd().w.lan.ip);
+  ip_opts udp;
+  udp.dst = lan_ip;
+  expect_only_drop(lan(frame(20, udp)), drop_reason::for_us);
+  ip_opts tcp;
+  tcp.proto = 6;
+  tcp.dst = rte_be_to_cpu_32(wd().w.wan.ip);
+  expect_only_drop(wan(frame(20, tcp)), drop_reason::for_us);
+  bytes bad_sum = echo_request(lan_ip);
+  bad_sum[14 + 20 + 8] ^= 1;
+  expect_only_drop(lan(bad_sum), drop_reason::for_us);
+  bytes fragment = echo_request(lan_ip);
+  fragment[14 + 6] = 0x20;  // more fragments
+  put16(&fragment[14 + 10], 0);
+  put16(&fragment[14 + 10], cksum(&fragment[14], 20));
+  expect_only_drop(lan(fragment), drop_reason::for_us);
+  ip_opts with_options;
+  with_options.proto = 1;
+  with_options.dst = lan_ip;
+  with_options.options = {1, 1, 1, 0};  // NOP NOP NOP EOL
+  expect_only_drop(lan(frame(8, with_options)), drop_reason::for_us);
+  bytes lying = echo_request(lan_ip);
+  put16(&lying[14 + 2], 1400);  // longer than the frame
+  expect_only_drop(lan(lying), drop_reason::for_us);
+}
+
 }  // namespace
 }  // namespace gm::test

@@ -22,7 +22,8 @@ the oracles of pcap_integration_test (python3-cryptography and scapy):
                and /gm/ports's link_up and link_changes follow.
   arp          `next_hop_ip` on net_tap ports, the kernel as LAN host and WAN router with
                no static neighbour entries: the GM resolves both next hops by ARP, answers
-               ARP for its own addresses, and the kernel's datagrams flow both ways.
+               ARP and pings for its own addresses, the kernel's datagrams flow both ways,
+               and the router's gratuitous ARP after a MAC change moves the next hop.
   af_packet    `workers: 2` on net_af_packet with qpairs=2 in a network namespace: the
   workers      kernel's flow hash spreads flows over the queues as RSS does; each flow is
                encrypted (decrypted) by one worker, in order, both workers get flows, and
@@ -428,13 +429,28 @@ def arp(c, tmp, rng):
         want_in = sorted("in %03d " % k + "\x00" * 100 for k in range(count))
         c.check(sorted(res["received"]) == want_in,
                 f"{what}: {len(res['received'])} of {count} ESP datagrams reached the LAN socket")
+        # The GM answers pings to its addresses, each on the port it came in by.
+        for addr in ("10.1.0.1", "192.0.2.1"):
+            out = ns_run("ping", "-c", "3", "-i", "0.2", "-W", "2", addr, check=False).stdout
+            c.check(" 0% packet loss" in out, f"{what}: ping {addr}: {out[-300:]}")
+        # The WAN router moves (a failover): its gratuitous ARP moves the next hop at once.
+        moved = "02:00:00:00:0b:77"
+        ns_run("ip", "link", "set", "gmwan", "address", moved)
+        ns_run("/usr/bin/python3", "-c", "from scapy.all import ARP, Ether, sendp; sendp("
+               f"Ether(src='{moved}', dst='ff:ff:ff:ff:ff:ff') / ARP(op=1, hwsrc='{moved}', "
+               "psrc='192.0.2.2', pdst='192.0.2.2'), iface='gmwan', verbose=0)")
+        line = wait_for(": next hop 192.0.2.2", p, 5)
+        c.check(f"wan port net_tap1: next hop 192.0.2.2 is at {moved} (was {kmac['gmwan']})"
+                in line, f"{what}: no line for the router's move:\n{line}")
+        kmac["gmwan"] = moved
         nb = telemetry(prefix, "/gm/neighbors")
         for side, dev, ip, hop in (("lan", "gmlan", "10.1.0.1", "10.1.0.2"),
                                    ("wan", "gmwan", "192.0.2.1", "192.0.2.2")):
             n = nb[side]
             c.check((n["ip"], n["next_hop_ip"], n["next_hop_by"], n["resolved"],
-                     n["next_hop_mac"], n["no_neighbor"], n["arp_learned"]) ==
-                    (ip, hop, "arp", 1, kmac[dev], 0, 1), f"{what}: /gm/neighbors {side}: {n}")
+                     n["next_hop_mac"], n["no_neighbor"], n["arp_learned"], n["echo_requests"],
+                     n["for_us"]) == (ip, hop, "arp", 1, kmac[dev], 0, 1 + (side == "wan"), 3, 0),
+                    f"{what}: /gm/neighbors {side}: {n}")
             c.check(n["arp_requests"] >= 1 and n["arp_replies"] >= 1 and n["arp_in"] >= 2,
                     f"{what}: /gm/neighbors {side} ARP counters: {n}")
         p.send_signal(signal.SIGINT)

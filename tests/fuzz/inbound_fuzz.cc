@@ -151,7 +151,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const auto lan = world::drain(wd.lan_tx);
     const auto wan = world::drain(wd.wan_tx);
     const test::totals after = wd.sum();
-    if (test::took_arp(before, after, wan, lan, wd.w.wan)) continue;
+    if (test::took_own(before, after, wan, lan, wd.w.wan, wd.w.lan, wd.w.wan)) continue;
     if (!wan.empty()) abort();
     if (after.lan_tx - before.lan_tx != lan.size() || lan.size() > 1) abort();
     if (after.drops - before.drops + lan.size() != 1) abort();

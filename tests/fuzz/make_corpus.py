@@ -58,7 +58,7 @@ def inner_packets():
 
 
 def other_frames(mac, ip):
-    """`ip`: the port's address in dataplane_world.h, which it answers ARP for."""
+    """`ip`: the port's address in dataplane_world.h, which it answers ARP and pings for."""
     udp = bytes(IP(src="10.1.1.1", dst="10.2.2.2") / UDP(sport=1, dport=2))
     return [
         bytes(Ether(dst=mac) / ARP()),
@@ -66,6 +66,8 @@ def other_frames(mac, ip):
               ARP(op=1, hwsrc="02:00:00:00:09:09", psrc="10.9.9.9", pdst=ip)),
         bytes(Ether(dst=mac, src="02:00:00:00:09:09") /
               ARP(op=2, hwsrc="02:00:00:00:09:09", psrc="10.9.9.9", hwdst=mac, pdst=ip)),
+        bytes(Ether(dst=mac) / IP(src="10.9.9.9", dst=ip) / ICMP(id=7, seq=1) / (b"p" * 24)),
+        bytes(Ether(dst=mac) / IP(src="10.9.9.9", dst=ip) / UDP(sport=1, dport=2)),
         bytes(Ether(dst=mac) / IPv6() / UDP()),
         bytes(Ether(dst=mac) / Dot1Q(vlan=5) / IP(udp)),
         bytes(Ether(dst=mac, type=0x0800)) + b"\x45" + bytes(5),

@@ -83,7 +83,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto wan = world::drain(wd.wan_tx);
   const test::totals after = wd.sum();
 
-  if (test::took_arp(before, after, lan, wan, wd.w.lan)) {
+  if (test::took_own(before, after, lan, wan, wd.w.lan, wd.w.lan, wd.w.wan)) {
     wd.check_no_leak();
     return 0;
   }
