@@ -189,6 +189,13 @@ int main(int argc, char** argv) {
                    cfg->link_wait_ms);
     }
     telemetry::set_links(links.states()[0], links.states()[1]);
+    // Each port's link-ups (the first included), for worker 0's ARP announcements.
+    std::array<std::atomic<uint32_t>, 2> link_ups{};
+    std::array<bool, 2> was_up{};
+    for (std::size_t i = 0; i < was_up.size(); ++i) {
+      was_up[i] = links.states()[i].up;
+      link_ups[i] = was_up[i] ? 1 : 0;
+    }
     // Next hops found by ARP: written by the workers, watched by the loop below.
     std::array<next_hop, 2> hops;
     hops[0].ip = cfg->lan.next_hop_ip;
@@ -215,9 +222,11 @@ int main(int argc, char** argv) {
         for (const auto& f : report.failures) std::fprintf(stderr, "gm-dataplane: %s\n", f.c_str());
       }
       w->esp->enabled = report.enabled;
-      auto side = [&](uint16_t port, const port_config& pc, next_hop& nh) {
+      auto side = [&](uint16_t port, const port_config& pc, next_hop& nh,
+                      const std::atomic<uint32_t>& ups) {
         port_side s{port, i, {}, pc.next_hop_mac, pc.mss_clamp, pc.ip};
         if (pc.next_hop_ip != 0) s.nh = &nh;
+        if (pc.ip != 0) s.link_ups = &ups;
         if (pc.mac) {
           s.src_mac = *pc.mac;
         } else {
@@ -227,8 +236,8 @@ int main(int argc, char** argv) {
         }
         return s;
       };
-      w->lan = side(lan_port, cfg->lan, hops[0]);
-      w->wan = side(wan_port, cfg->wan, hops[1]);
+      w->lan = side(lan_port, cfg->lan, hops[0], link_ups[0]);
+      w->wan = side(wan_port, cfg->wan, hops[1], link_ups[1]);
       w->pool = pool;
       w->idle_backoff = cfg->idle_backoff;
       w->wan_mtu = cfg->mtu;
@@ -321,6 +330,10 @@ int main(int argc, char** argv) {
           std::fprintf(stderr, "gm-dataplane: %s\n", line.c_str());
         }
         telemetry::set_links(links.states()[0], links.states()[1]);
+        for (std::size_t i = 0; i < was_up.size(); ++i) {
+          if (links.states()[i].up && !was_up[i]) ++link_ups[i];
+          was_up[i] = links.states()[i].up;
+        }
         for (const auto& line : hop_watch.poll()) {
           std::fprintf(stderr, "gm-dataplane: %s\n", line.c_str());
         }

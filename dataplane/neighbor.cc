@@ -75,23 +75,17 @@ arp_verdict arp_input(const port_side& side, rte_mbuf* m, port_counters& c) {
   return arp_verdict::answered;
 }
 
-void arp_solicit(const port_side& side, rte_mempool* pool, uint64_t now_ns, solicit_timer& t,
-                 port_counters& c) {
-  if (side.nh == nullptr) return;
-  const uint64_t v = side.nh->mac.load(std::memory_order_relaxed);
-  const bool known = (v & next_hop::resolved) != 0;
-  if (v != t.seen) {  // just learned or moved, by whichever worker: fresh for a while
-    t.seen = v;
-    if (known) t.due_ns = now_ns + arp_refresh_ns;
-  }
-  if (now_ns < t.due_ns) return;
-  t.due_ns = now_ns + (known ? arp_refresh_ns : arp_retry_ns);
+namespace {
+
+// A broadcast ARP request for `target` from this port: the next hop's address, or ours
+// (an announcement, RFC 5227 section 3: sender and target both ours).
+bool send_request(const port_side& side, rte_mempool* pool, uint32_t target) {
   rte_mbuf* m = rte_pktmbuf_alloc(pool);
-  if (m == nullptr) return;  // tried again when next due
+  if (m == nullptr) return false;
   auto* eth = reinterpret_cast<rte_ether_hdr*>(rte_pktmbuf_append(m, frame_len));
   if (eth == nullptr) {
     rte_pktmbuf_free(m);
-    return;
+    return false;
   }
   std::memset(eth, 0, frame_len);
   std::memset(eth->dst_addr.addr_bytes, 0xff, 6);
@@ -105,12 +99,38 @@ void arp_solicit(const port_side& side, rte_mempool* pool, uint64_t now_ns, soli
   arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
   std::memcpy(arp->arp_data.arp_sha.addr_bytes, side.src_mac.data(), 6);
   arp->arp_data.arp_sip = side.ip;
-  arp->arp_data.arp_tip = side.nh->ip;
-  if (rte_eth_tx_burst(side.port, side.queue, &m, 1) == 1) {
-    ++c.arp_requests;
-  } else {
-    rte_pktmbuf_free(m);
+  arp->arp_data.arp_tip = target;
+  if (rte_eth_tx_burst(side.port, side.queue, &m, 1) == 1) return true;
+  rte_pktmbuf_free(m);
+  return false;
+}
+
+}  // namespace
+
+void arp_tick(const port_side& side, rte_mempool* pool, uint64_t now_ns, arp_timer& t,
+              port_counters& c) {
+  // Each time the link comes up (the first time included), the port announces itself, so
+  // that neighbours holding an old MAC for our address (another box, before a swap) move,
+  // and asks for its next hop at once: behind that link it may be another device now.
+  bool link_came_up = false;
+  if (side.link_ups != nullptr) {
+    if (const uint32_t ups = side.link_ups->load(std::memory_order_relaxed); ups != t.link_ups) {
+      t.link_ups = ups;
+      link_came_up = true;
+      c.arp_announcements += send_request(side, pool, side.ip) ? 1 : 0;
+    }
   }
+  if (side.nh == nullptr) return;
+  const uint64_t v = side.nh->mac.load(std::memory_order_relaxed);
+  const bool known = (v & next_hop::resolved) != 0;
+  if (v != t.seen) {  // just learned or moved, by whichever worker: fresh for a while
+    t.seen = v;
+    if (known) t.due_ns = now_ns + arp_refresh_ns;
+  }
+  if (now_ns < t.due_ns && !link_came_up) return;
+  t.due_ns = now_ns + (known ? arp_refresh_ns : arp_retry_ns);
+  // Not sent (no mbuf, queue full): asked again when next due.
+  c.arp_requests += send_request(side, pool, side.nh->ip) ? 1 : 0;
 }
 
 std::string format_mac(const std::array<uint8_t, 6>& m) {

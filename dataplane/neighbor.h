@@ -43,18 +43,22 @@ enum class arp_verdict : uint8_t {
 /// (RFC 826; the counters say which). Nothing is answered where side.ip is 0.
 arp_verdict arp_input(const port_side& side, rte_mbuf* m, port_counters& c);
 
-/// When the next ARP request for a port's next hop is due, and the MAC it last saw.
-struct solicit_timer {
+/// Worker 0's ARP clock for one port: when the next request for the next hop is due, the
+/// MAC it last saw, and the link-up count it last announced.
+struct arp_timer {
   uint64_t due_ns = 0;
   uint64_t seen = 0;
+  uint32_t link_ups = 0;
 };
 
-/// Sends an ARP request for side.nh->ip when one is due: every arp_retry_ns while
-/// unresolved, arp_refresh_ns after the MAC was last learned or changed. A MAC is never
-/// forgotten for want of an answer, as a router keeps its ARP entry while the neighbour
-/// is quiet; the answer to a refresh, or its gratuitous ARP, moves it.
-void arp_solicit(const port_side& side, rte_mempool* pool, uint64_t now_ns, solicit_timer& t,
-                 port_counters& c);
+/// What a port sends of its own accord, called by worker 0 every poll:
+/// - an announcement (gratuitous ARP for side.ip) each time side.link_ups moves;
+/// - a request for side.nh->ip every arp_retry_ns while unresolved, arp_refresh_ns after
+///   the MAC was last learned or changed, and at once after the link comes up. A MAC is
+///   never forgotten for want of an answer, as a router keeps its ARP entry while the
+///   neighbour is quiet; the answer to a refresh, or its gratuitous ARP, moves it.
+void arp_tick(const port_side& side, rte_mempool* pool, uint64_t now_ns, arp_timer& t,
+              port_counters& c);
 
 /// "02:00:00:00:01:02" and "192.0.2.1" (network order in), for logs and telemetry.
 std::string format_mac(const std::array<uint8_t, 6>& mac);

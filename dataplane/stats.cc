@@ -107,6 +107,7 @@ std::string format_json(const stats_view& v) {
       << ",\"fragmented\":" << p.fragmented << ",\"mss_clamped\":" << p.mss_clamped
       << ",\"arp_in\":" << p.arp_in << ",\"arp_replies\":" << p.arp_replies
       << ",\"arp_requests\":" << p.arp_requests << ",\"arp_learned\":" << p.arp_learned
+      << ",\"arp_announcements\":" << p.arp_announcements
       << ",\"echo_requests\":" << p.echo_requests
       << ",\"drops\":";
     drops_json(o, p.drops);

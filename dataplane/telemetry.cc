@@ -65,6 +65,7 @@ rte_tel_data* neighbor_dict(const neighbor_view& n, const port_counters& p) {
   rte_tel_data_add_dict_u64(d, "arp_replies", p.arp_replies);
   rte_tel_data_add_dict_u64(d, "arp_requests", p.arp_requests);
   rte_tel_data_add_dict_u64(d, "arp_learned", p.arp_learned);
+  rte_tel_data_add_dict_u64(d, "arp_announcements", p.arp_announcements);
   rte_tel_data_add_dict_u64(d, "echo_requests", p.echo_requests);
   rte_tel_data_add_dict_u64(d, "for_us", p.drops[static_cast<std::size_t>(drop_reason::for_us)]);
   rte_tel_data_add_dict_u64(d, "no_neighbor", p.drops[static_cast<std::size_t>(drop_reason::no_neighbor)]);

@@ -407,6 +407,7 @@ port_counters& port_counters::operator+=(const port_counters& o) {
   arp_replies += o.arp_replies;
   arp_requests += o.arp_requests;
   arp_learned += o.arp_learned;
+  arp_announcements += o.arp_announcements;
   echo_requests += o.echo_requests;
   for (std::size_t i = 0; i < drops.size(); ++i) drops[i] += o.drops[i];
   return *this;
@@ -467,10 +468,13 @@ uint16_t worker::poll_once() {
       wan_to_lan(*this, *gs, pkts, n, now);
     }
   }
-  // One worker asks for the next hops; whichever gets the answer learns it.
-  if (index == 0 && (lan.nh != nullptr || wan.nh != nullptr) && pool != nullptr) [[unlikely]] {
-    arp_solicit(lan, pool, now, arp_timers[0], lan_counters);
-    arp_solicit(wan, pool, now, arp_timers[1], wan_counters);
+  // One worker asks for the next hops and announces the ports; whichever gets an answer
+  // learns it.
+  if (index == 0 && pool != nullptr &&
+      (lan.nh != nullptr || wan.nh != nullptr || lan.link_ups != nullptr ||
+       wan.link_ups != nullptr)) [[unlikely]] {
+    arp_tick(lan, pool, now, arp_timers[0], lan_counters);
+    arp_tick(wan, pool, now, arp_timers[1], wan_counters);
   }
   state->quiescent(index);
   return total;

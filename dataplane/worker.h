@@ -36,6 +36,7 @@ struct alignas(64) port_counters {
   uint64_t arp_replies = 0;
   uint64_t arp_requests = 0;
   uint64_t arp_learned = 0;
+  uint64_t arp_announcements = 0;
   uint64_t echo_requests = 0;
   std::array<uint64_t, drop_reason_count> drops{};
   port_counters& operator+=(const port_counters& o);
@@ -66,6 +67,9 @@ struct port_side {
   uint32_t ip = 0;         ///< our address here (network order); 0 = send no ICMP, answer no ARP
   /// Where the next hop's MAC is resolved by ARP (config next_hop_ip); null: dst_mac is it.
   next_hop* nh = nullptr;
+  /// How many times the link has come up, counted by the main loop; the port announces
+  /// `ip` by ARP at each. Null where ip is 0.
+  const std::atomic<uint32_t>* link_ups = nullptr;
 };
 
 struct worker {
@@ -76,7 +80,7 @@ struct worker {
   uint16_t wan_mtu = 1500;
   /// For the frames the worker makes itself (ARP requests); worker 0 sends those.
   rte_mempool* pool = nullptr;
-  std::array<solicit_timer, 2> arp_timers{};  ///< LAN, WAN
+  std::array<arp_timer, 2> arp_timers{};  ///< LAN, WAN
   std::unique_ptr<crypto::esp_lcore> esp;
   tbar::check_lcore tbar;
   /// Counter-based replay windows by SA slot, with the SPI each belongs to (a reused

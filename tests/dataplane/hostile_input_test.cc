@@ -438,6 +438,44 @@ TEST_F(hostile_input, the_next_hop_is_found_by_arp_and_follows_a_gratuitous_arp)
   g_now_ns = t0;
 }
 
+TEST_F(hostile_input, each_link_up_announces_the_port_and_asks_for_the_next_hop_at_once) {
+  dataplane::worker& w = wd().w;
+  std::atomic<uint32_t> ups{1};  // as gm-dataplane's main loop counts them
+  dataplane::next_hop hop;
+  hop.ip = rte_cpu_to_be_32(0xc00002fe);
+  const std::array<uint8_t, 6> router = {2, 0, 0, 0, 1, 0xfe};
+  hop.mac = dataplane::next_hop::pack(router.data());  // known, so not asked for by the clock
+  w.wan.nh = &hop;
+  w.wan.link_ups = &ups;
+  w.pool = wd().pool;
+  w.arp_timers = {};
+  const auto is_arp_request_for = [&](const bytes& f, const uint32_t& target) {
+    return f.size() == 42 && std::equal(broadcast.begin(), broadcast.end(), f.begin()) &&
+           f[12] == 0x08 && f[13] == 0x06 && f[21] == 1 &&
+           std::memcmp(f.data() + 28, &w.wan.ip, 4) == 0 &&
+           std::memcmp(f.data() + 38, &target, 4) == 0;
+  };
+  const uint64_t announced = w.wan_counters.arp_announcements;
+  const uint64_t asked = w.wan_counters.arp_requests;
+  for (const uint32_t up : {1u, 2u}) {
+    ups = up;
+    // The poll after a link-up: the ESP, then the announcement (sender and target ours)
+    // and the request for the next hop, known or not.
+    const result r = lan(frame(100));
+    ASSERT_EQ(r.wan.size(), 3u) << "link-up " << up;
+    EXPECT_EQ(r.wan[0][14 + 9], 50);
+    EXPECT_TRUE(is_arp_request_for(r.wan[1], w.wan.ip));
+    EXPECT_TRUE(is_arp_request_for(r.wan[2], hop.ip));
+    EXPECT_EQ(w.wan_counters.arp_announcements, announced + up);
+    EXPECT_EQ(w.wan_counters.arp_requests, asked + up);
+    // Nothing more until the link comes up again.
+    EXPECT_EQ(lan(frame(100)).wan.size(), 1u);
+  }
+  w.wan.nh = nullptr;
+  w.wan.link_ups = nullptr;
+  w.pool = nullptr;
+}
+
 // --- packets to the GM's own addresses (dataplane/local.h) ---------------------------------
 
 // An echo request from 10.1.1.1 to `dst` (host order), its ICMP checksum right.

@@ -23,7 +23,8 @@ the oracles of pcap_integration_test (python3-cryptography and scapy):
   arp          `next_hop_ip` on net_tap ports, the kernel as LAN host and WAN router with
                no static neighbour entries: the GM resolves both next hops by ARP, answers
                ARP and pings for its own addresses, the kernel's datagrams flow both ways,
-               and the router's gratuitous ARP after a MAC change moves the next hop.
+               the router's gratuitous ARP after a MAC change moves the next hop, and each
+               link-up announces the port.
   af_packet    `workers: 2` on net_af_packet with qpairs=2 in a network namespace: the
   workers      kernel's flow hash spreads flows over the queues as RSS does; each flow is
                encrypted (decrypted) by one worker, in order, both workers get flows, and
@@ -443,14 +444,25 @@ def arp(c, tmp, rng):
         c.check(f"wan port net_tap1: next hop 192.0.2.2 is at {moved} (was {kmac['gmwan']})"
                 in line, f"{what}: no line for the router's move:\n{line}")
         kmac["gmwan"] = moved
+        # Each link-up announces the port (the start was the first); a flap gives another.
+        ns_run("ip", "link", "set", "gmwan", "down")
+        wait_for("%LINK-3-UPDOWN: wan port net_tap1, changed state to down", p, 5)
+        ns_run("ip", "link", "set", "gmwan", "up")
+        up = wait_for("%LINK-3-UPDOWN: wan port net_tap1, changed state to up", p, 5)
+        c.check("changed state to up" in up, f"{what}: no link-up line after the flap:\n{up}")
+        deadline = time.monotonic() + 3
+        while (time.monotonic() < deadline and
+               telemetry(prefix, "/gm/neighbors")["wan"]["arp_announcements"] < 2):
+            time.sleep(0.1)
         nb = telemetry(prefix, "/gm/neighbors")
         for side, dev, ip, hop in (("lan", "gmlan", "10.1.0.1", "10.1.0.2"),
                                    ("wan", "gmwan", "192.0.2.1", "192.0.2.2")):
             n = nb[side]
             c.check((n["ip"], n["next_hop_ip"], n["next_hop_by"], n["resolved"],
                      n["next_hop_mac"], n["no_neighbor"], n["arp_learned"], n["echo_requests"],
-                     n["for_us"]) == (ip, hop, "arp", 1, kmac[dev], 0, 1 + (side == "wan"), 3, 0),
-                    f"{what}: /gm/neighbors {side}: {n}")
+                     n["for_us"], n["arp_announcements"]) ==
+                    (ip, hop, "arp", 1, kmac[dev], 0, 1 + (side == "wan"), 3, 0,
+                     1 + (side == "wan")), f"{what}: /gm/neighbors {side}: {n}")
             c.check(n["arp_requests"] >= 1 and n["arp_replies"] >= 1 and n["arp_in"] >= 2,
                     f"{what}: /gm/neighbors {side} ARP counters: {n}")
         p.send_signal(signal.SIGINT)
