@@ -8,6 +8,8 @@
 #include <rte_ip.h>
 #include <rte_tcp.h>
 
+#include "dataplane/icmp.h"
+
 namespace gm::dataplane {
 
 namespace {
@@ -102,39 +104,7 @@ uint16_t fragment_ipv4(const rte_mbuf* m, uint16_t max_len, rte_mempool* pool, r
 }
 
 rte_mbuf* icmp_frag_needed(const rte_mbuf* m, uint16_t mtu, uint32_t src_ip, rte_mempool* pool) {
-  const auto* in = rte_pktmbuf_mtod(m, const rte_ipv4_hdr*);
-  const uint32_t ihl = (in->version_ihl & 0xf) * 4u;
-  // RFC 792: the offending header plus the first 8 bytes of its payload.
-  const uint32_t quote = std::min<uint32_t>(ihl + 8, rte_pktmbuf_data_len(m));
-  rte_mbuf* r = rte_pktmbuf_alloc(pool);
-  if (r == nullptr) return nullptr;
-  const uint16_t len = static_cast<uint16_t>(sizeof(rte_ipv4_hdr) + 8 + quote);
-  auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(r, len));
-  if (p == nullptr) {
-    rte_pktmbuf_free(r);
-    return nullptr;
-  }
-  std::memset(p, 0, len);
-  auto* ip = reinterpret_cast<rte_ipv4_hdr*>(p);
-  ip->version_ihl = RTE_IPV4_VHL_DEF;
-  ip->type_of_service = 0xc0;  // network control
-  ip->total_length = rte_cpu_to_be_16(len);
-  ip->time_to_live = 64;
-  ip->next_proto_id = 1;
-  ip->src_addr = src_ip;
-  ip->dst_addr = in->src_addr;
-  ip->hdr_checksum = rte_ipv4_cksum(ip);
-  uint8_t* icmp = p + sizeof(rte_ipv4_hdr);
-  icmp[0] = 3;  // destination unreachable
-  icmp[1] = 4;  // fragmentation needed and DF set
-  icmp[6] = static_cast<uint8_t>(mtu >> 8);
-  icmp[7] = static_cast<uint8_t>(mtu);
-  std::memcpy(icmp + 8, in, quote);
-  const uint16_t ck = rte_raw_cksum(icmp, 8 + quote);
-  // rte_raw_cksum sums native-order words, so its complement is stored as it is.
-  const uint16_t folded = static_cast<uint16_t>(~ck);
-  std::memcpy(icmp + 2, &folded, sizeof(folded));
-  return r;
+  return icmp_error(m, 3, 4, mtu, src_ip, pool);  // destination unreachable, frag needed
 }
 
 }  // namespace gm::dataplane

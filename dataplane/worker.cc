@@ -13,6 +13,7 @@
 
 #include "crypto/esp_decrypt.h"
 #include "crypto/esp_encrypt.h"
+#include "dataplane/icmp.h"
 #include "dataplane/local.h"
 #include "dataplane/mtu.h"
 #include "dataplane/pkt_meta.h"
@@ -67,7 +68,7 @@ uint16_t strip_l2(const port_side& side, rte_mbuf** pkts, uint16_t n, port_count
   return good;
 }
 
-// Routers decrement TTL; an expiring packet is dropped (no ICMP time exceeded yet).
+// Routers decrement TTL; an expiring packet is dropped, and answered by time_exceeded().
 bool decrement_ttl(rte_mbuf* m) {
   auto* ip = rte_pktmbuf_mtod(m, rte_ipv4_hdr*);
   if (ip->time_to_live <= 1) [[unlikely]] {
@@ -123,6 +124,18 @@ void send(const port_side& side, rte_mbuf** pkts, uint16_t n, port_counters& c) 
   for (uint16_t i = sent; i < n; ++i) {
     drop(pkts[i], drop_reason::tx_full, c);
   }
+}
+
+// "Time exceeded in transit" about `m` (its TTL ran out here) from our address `from`
+// (0: none, so no answer), within the worker's ICMP limit; traceroute then shows the GM.
+rte_mbuf* time_exceeded(worker& w, const rte_mbuf* m, uint32_t from, uint64_t now) {
+  // Not to a source claiming to be us: the answer would come back to us as for_us.
+  const uint32_t to = rte_pktmbuf_mtod(m, const rte_ipv4_hdr*)->src_addr;
+  if (from == 0 || to == w.lan.ip || to == w.wan.ip || !icmp_error_allowed(m) ||
+      !w.icmp_errors.take(now)) {
+    return nullptr;
+  }
+  return icmp_error(m, 11, 0, 0, from, m->pool);
 }
 
 // Packets that would exceed the WAN MTU once encrypted leave `run`: DF ones are dropped
@@ -229,6 +242,7 @@ void lan_to_wan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, u
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
     if (!decrement_ttl(m)) [[unlikely]] {
+      if (rte_mbuf* icmp = time_exceeded(w, m, w.lan.ip, now)) send(w.lan, &icmp, 1, c);
       drop(m, drop_reason::ttl_expired, c);
       continue;
     }
@@ -318,6 +332,8 @@ void wan_to_lan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, u
   w.charge(stage::parse, t);
   rte_mbuf* out[rx_burst];
   uint16_t nout = 0;
+  rte_mbuf* back[rx_burst];  // time exceeded about decrypted packets, for the outbound path
+  uint16_t nback = 0;
   if (nesp > 0) {
     t = w.stamp();
     uint16_t good = crypto::esp_decrypt_burst(*w.esp, gs.inbound.lookup(), esp, nesp);
@@ -363,6 +379,9 @@ void wan_to_lan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, u
         continue;
       }
       if (!decrement_ttl(m)) [[unlikely]] {
+        // From our LAN address, back through the outbound path below: the group's policy
+        // that protected the probe protects the answer (the WAN address is rarely in it).
+        if (rte_mbuf* icmp = time_exceeded(w, m, w.lan.ip, now)) back[nback++] = icmp;
         drop(m, drop_reason::ttl_expired, c);
         continue;
       }
@@ -385,6 +404,7 @@ void wan_to_lan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, u
       } else if (!well_formed_ipv4(m)) [[unlikely]] {
         drop(m, drop_reason::bad_outer_ip, c);
       } else if (!decrement_ttl(m)) [[unlikely]] {
+        if (rte_mbuf* icmp = time_exceeded(w, m, w.wan.ip, now)) send(w.wan, &icmp, 1, c);
         drop(m, drop_reason::ttl_expired, c);
       } else {
         out[nout++] = m;
@@ -394,6 +414,14 @@ void wan_to_lan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, u
   t = w.stamp();
   send(w.lan, out, nout, w.lan_counters);
   w.charge(stage::tx, t);
+  if (nback > 0) [[unlikely]] {
+    for (uint16_t k = 0; k < nback; ++k) {
+      auto* eth = reinterpret_cast<rte_ether_hdr*>(
+          rte_pktmbuf_prepend(back[k], sizeof(rte_ether_hdr)));  // as if from the LAN
+      eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+    }
+    lan_to_wan(w, gs, back, nback, now);
+  }
 }
 
 }  // namespace

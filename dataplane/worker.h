@@ -16,6 +16,7 @@
 #include "dataplane/ctrl_ring.h"
 #include "dataplane/drop_reason.h"
 #include "dataplane/group_state.h"
+#include "dataplane/icmp.h"
 #include "dataplane/neighbor.h"
 #include "dataplane/snapshot.h"
 #include "tbar/check.h"
@@ -81,6 +82,7 @@ struct worker {
   /// For the frames the worker makes itself (ARP requests); worker 0 sends those.
   rte_mempool* pool = nullptr;
   std::array<arp_timer, 2> arp_timers{};  ///< LAN, WAN
+  icmp_limit icmp_errors;  ///< "time exceeded" this worker may still send
   std::unique_ptr<crypto::esp_lcore> esp;
   tbar::check_lcore tbar;
   /// Counter-based replay windows by SA slot, with the SPI each belongs to (a reused

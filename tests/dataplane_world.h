@@ -327,6 +327,19 @@ inline void check_sent_frame(const std::vector<uint8_t>& f, const dataplane::por
   if (built && (tot != f.size() - 14 || !ipv4_cksum_ok(ip, ihl))) abort();
 }
 
+/// `f`, sent on `side`, is ICMP time exceeded (11/0) from one of our addresses, built by
+/// the GM (exact length, checksums right). Aborts otherwise.
+inline void check_time_exceeded(const std::vector<uint8_t>& f, const dataplane::port_side& side,
+                                const dataplane::port_side& lan,
+                                const dataplane::port_side& wan) {
+  check_sent_frame(f, side, 576, true);
+  const uint8_t* ip = f.data() + 14;
+  if (ip[0] != 0x45 || ip[9] != 1 || f.size() < 14 + 28 || ip[20] != 11 || ip[21] != 0 ||
+      (std::memcmp(ip + 12, &lan.ip, 4) != 0 && std::memcmp(ip + 12, &wan.ip, 4) != 0)) {
+    abort();
+  }
+}
+
 /// Whether the frame pushed between `before` and `after` was one the GM took for itself
 /// (ARP, or an echo request to one of its addresses); if so, aborts unless that is all that
 /// happened: nothing dropped or forwarded, and at most its answer sent, back on the port it

@@ -48,6 +48,16 @@ s.sendall(data); s.shutdown(socket.SHUT_WR)
 print(s.recv(200).decode())
 """
 
+# One UDP probe a hop, as traceroute sends them; prints "TTL ADDRESS ICMP-TYPE" a hop.
+TRACEROUTE = r"""
+import sys
+from scapy.all import IP, UDP, ICMP, sr1, conf
+conf.verb = 0
+for ttl in (1, 2, 3):
+    r = sr1(IP(dst=sys.argv[1], ttl=ttl) / UDP(sport=40000 + ttl, dport=33434 + ttl), timeout=3)
+    print(ttl, r[IP].src if r is not None else "*", r[ICMP].type if r is not None and ICMP in r else "-")
+"""
+
 
 class Failed(Exception):
     pass
@@ -366,6 +376,15 @@ def run(lab, workdir, keep, bindir, transport="unicast"):
     expect(rows and all(r[2] == "50" for r in rows), "%d packets, every one ESP" % len(rows))
     expect(all({r[0], r[1]} == {ADDR["hA"], ADDR["hB"]} for r in rows),
            "outer addresses are the hosts' own (header preservation)")
+
+    step("traceroute from host A to host B (UDP probes, TTL 1-3, with scapy)")
+    out = sh("/usr/bin/python3", "-c", TRACEROUTE, ADDR["hB"], ns=lab.ns["hA"], check=False,
+             timeout=60).stdout
+    print("\n".join("   " + l for l in out.strip().splitlines()))
+    hops = [l.split()[1] for l in out.strip().splitlines() if len(l.split()) >= 2]
+    expect(hops == [ADDR["gA"], ADDR["gB"], ADDR["hB"]],
+           "each GM answers as a hop (ICMP time exceeded; gB's answer goes back through "
+           "the group's policy), then host B")
 
     step("counters")
     if with_ks:

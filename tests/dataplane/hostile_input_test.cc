@@ -152,11 +152,32 @@ TEST_F(hostile_input, lan_frames_that_are_not_ipv4_count_as_not_ipv4) {
   EXPECT_EQ(port_drop(wd().w.lan_counters.drops, drop_reason::not_ipv4), was + 5);
 }
 
-TEST_F(hostile_input, lan_ttl_1_and_0_are_dropped_not_forwarded) {
+// `f` is ICMP time exceeded (11/0) sent on `side`, from `from` (host order) to the source
+// of `probe` (a frame), quoting its IP header.
+void expect_time_exceeded(const bytes& f, const dataplane::port_side& side, uint32_t from,
+                          const bytes& probe) {
+  check_sent_frame(f, side, 576, true);
+  const uint8_t* ip = f.data() + 14;
+  EXPECT_EQ(ip[9], 1);
+  EXPECT_EQ(ip[20], 11);
+  EXPECT_EQ(ip[21], 0);
+  EXPECT_EQ(static_cast<uint32_t>(ip[12] << 24 | ip[13] << 16 | ip[14] << 8 | ip[15]), from);
+  EXPECT_EQ(std::memcmp(ip + 16, probe.data() + 14 + 12, 4), 0);  // back to the prober
+  EXPECT_EQ(std::memcmp(ip + 28 + 12, probe.data() + 14 + 12, 8), 0);  // quoted addresses
+  EXPECT_EQ(cksum(ip + 20, f.size() - 14 - 20), 0);
+}
+
+TEST_F(hostile_input, lan_ttl_1_and_0_are_dropped_and_answered_with_time_exceeded) {
   for (uint8_t ttl : {0, 1}) {
     ip_opts o;
     o.ttl = ttl;
-    expect_only_drop(lan(frame(20, o)), drop_reason::ttl_expired);
+    const bytes probe = frame(20, o);
+    const result r = lan(probe);
+    EXPECT_EQ(r.d.drops, 1u);
+    EXPECT_EQ(r.d.by_reason[static_cast<std::size_t>(drop_reason::ttl_expired)], 1u);
+    EXPECT_TRUE(r.wan.empty());
+    ASSERT_EQ(r.lan.size(), 1u);
+    expect_time_exceeded(r.lan[0], wd().w.lan, 0x0a000001, probe);
   }
   ip_opts o;
   o.ttl = 2;
@@ -164,6 +185,40 @@ TEST_F(hostile_input, lan_ttl_1_and_0_are_dropped_not_forwarded) {
   EXPECT_EQ(r.d.encaps, 1u);
   ASSERT_EQ(r.wan.size(), 1u);
   EXPECT_EQ(r.wan[0][14 + 8], 1);  // outer TTL copies the decremented inner TTL
+}
+
+TEST_F(hostile_input, ttl_running_out_on_the_wan_side_is_answered_back_across_the_wan) {
+  // Clear traffic (ICMP bypasses in the seed ACL): from the WAN address, out of the WAN.
+  ip_opts clear;
+  clear.proto = 1;
+  clear.ttl = 1;
+  bytes probe = frame(20, clear);
+  result r = wan(probe);
+  EXPECT_EQ(r.d.by_reason[static_cast<std::size_t>(drop_reason::ttl_expired)], 1u);
+  EXPECT_TRUE(r.lan.empty());
+  ASSERT_EQ(r.wan.size(), 1u);
+  expect_time_exceeded(r.wan[0], wd().w.wan, 0xc0000201, probe);
+  // A decrypted packet whose inner TTL runs out here (sent with TTL 2 through our own LAN
+  // side): from the LAN address, through the outbound path (policy, then out of the WAN).
+  ip_opts o;
+  o.ttl = 2;
+  probe = frame(20, o);
+  const result out = lan(probe);
+  ASSERT_EQ(out.wan.size(), 1u);
+  r = wan(out.wan[0]);
+  EXPECT_EQ(r.d.decaps, 1u);
+  EXPECT_EQ(r.d.by_reason[static_cast<std::size_t>(drop_reason::ttl_expired)], 1u);
+  EXPECT_TRUE(r.lan.empty());
+  ASSERT_EQ(r.wan.size(), 1u);
+  expect_time_exceeded(r.wan[0], wd().w.wan, 0x0a000001, probe);
+  // Never about an ICMP error (RFC 1812 4.3.2.7).
+  bytes about_error = frame(20, clear);
+  about_error[14 + 20] = 11;
+  put16(&about_error[14 + 22], 0);
+  put16(&about_error[14 + 22], cksum(&about_error[14 + 20], 28));
+  r = wan(about_error);
+  EXPECT_EQ(r.d.by_reason[static_cast<std::size_t>(drop_reason::ttl_expired)], 1u);
+  EXPECT_TRUE(r.wan.empty() && r.lan.empty());
 }
 
 // Found by outbound_fuzz: bypass traffic was forwarded in clear with a total length larger

@@ -22,7 +22,8 @@ the oracles of pcap_integration_test (python3-cryptography and scapy):
                and /gm/ports's link_up and link_changes follow.
   arp          `next_hop_ip` on net_tap ports, the kernel as LAN host and WAN router with
                no static neighbour entries: the GM resolves both next hops by ARP, answers
-               ARP and pings for its own addresses, the kernel's datagrams flow both ways,
+               ARP and pings for its own addresses and time exceeded for a TTL-1 probe,
+               the kernel's datagrams flow both ways,
                the router's gratuitous ARP after a MAC change moves the next hop, and each
                link-up announces the port.
   af_packet    `workers: 2` on net_af_packet with qpairs=2 in a network namespace: the
@@ -434,6 +435,12 @@ def arp(c, tmp, rng):
         for addr in ("10.1.0.1", "192.0.2.1"):
             out = ns_run("ping", "-c", "3", "-i", "0.2", "-W", "2", addr, check=False).stdout
             c.check(" 0% packet loss" in out, f"{what}: ping {addr}: {out[-300:]}")
+        # A probe whose TTL runs out at the GM is answered from the GM's LAN address.
+        probe = ns_run("/usr/bin/python3", "-c", "from scapy.all import IP, UDP, ICMP, sr1; "
+                       "r = sr1(IP(dst='10.2.0.5', ttl=1) / UDP(dport=33434), timeout=3, "
+                       "verbose=0); print(r[IP].src, r[ICMP].type, r[ICMP].code) if r else "
+                       "print('none')").stdout.split()
+        c.check(probe == ["10.1.0.1", "11", "0"], f"{what}: TTL-1 probe answered by {probe}")
         # The WAN router moves (a failover): its gratuitous ARP moves the next hop at once.
         moved = "02:00:00:00:0b:77"
         ns_run("ip", "link", "set", "gmwan", "address", moved)

@@ -5,8 +5,8 @@
 //
 // Beyond "no crash, no leak" it checks what must hold for any input: every packet is
 // accounted once (sent or counted as a drop), sent frames are well-formed IPv4 within the
-// WAN MTU, only ICMP too-big goes back to the LAN, and every ESP frame sent decrypts again
-// through the same worker's inbound path to the packet that went in.
+// WAN MTU, only ICMP too-big or time exceeded goes back to the LAN, and every ESP frame
+// sent decrypts again through the same worker's inbound path to the packet that went in.
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -22,7 +22,7 @@ world* g_world = nullptr;
 
 uint32_t be16(const uint8_t* p) { return static_cast<uint32_t>(p[0] << 8 | p[1]); }
 
-// The only frame the LAN port may send for LAN input: ICMP 3/4 from the GM's LAN address.
+// ICMP 3/4 from the GM's LAN address, for a DF packet too big for the WAN once encrypted.
 void check_icmp_too_big(const std::vector<uint8_t>& f, const world& wd) {
   test::check_sent_frame(f, wd.w.lan, 576, true);
   const uint8_t* ip = f.data() + 14;
@@ -40,13 +40,16 @@ void round_trip(world& wd, const std::vector<uint8_t>& esp_frame, const uint8_t*
   // From the peer's side of the wire: the MACs do not matter to the receiver.
   if (!wd.push(wd.wan_rx, esp_frame.data(), esp_frame.size())) abort();
   const auto lan = world::drain(wd.lan_tx);
-  if (!world::drain(wd.wan_tx).empty()) abort();
+  const auto wan = world::drain(wd.wan_tx);
   const test::totals after = wd.sum();
   const uint64_t ttl = after.by_reason[static_cast<std::size_t>(drop_reason::ttl_expired)] -
                        before.by_reason[static_cast<std::size_t>(drop_reason::ttl_expired)];
   // Our own encryption must decrypt, pass TBAR, the counter window and the inner policy;
-  // only a TTL that the second hop exhausts may stop it.
+  // only a TTL that the second hop exhausts may stop it, and then at most a time exceeded
+  // goes back out of the WAN (ICMP bypasses in the seed ACL, so in clear).
   if (after.drops - before.drops != ttl || lan.size() + ttl != 1) abort();
+  if (wan.size() > ttl) abort();
+  for (const auto& f : wan) test::check_time_exceeded(f, wd.w.wan, wd.w.lan, wd.w.wan);
   if (lan.empty()) return;
   test::check_sent_frame(lan[0], wd.w.lan, 65535, false);
   if (!compare) return;
@@ -93,11 +96,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (sent != wan.size() || after.lan_tx - before.lan_tx != lan.size()) abort();
   // Fragments are each encrypted and sent or counted; the original then counts nowhere.
   if (fragmented ? sent + drops < 2 : sent + drops != 1) abort();
-  for (const auto& f : lan) check_icmp_too_big(f, wd);
-  if (!lan.empty() &&
-      after.by_reason[static_cast<std::size_t>(drop_reason::too_big)] ==
-          before.by_reason[static_cast<std::size_t>(drop_reason::too_big)]) {
-    abort();
+  // Back to the LAN: ICMP too-big for a DF packet, or time exceeded for one whose TTL ran
+  // out here, never more than one, never without the drop it answers.
+  const auto counted = [&](drop_reason r) {
+    return after.by_reason[static_cast<std::size_t>(r)] !=
+           before.by_reason[static_cast<std::size_t>(r)];
+  };
+  if (lan.size() > 1) abort();
+  for (const auto& f : lan) {
+    if (counted(drop_reason::ttl_expired)) {
+      test::check_time_exceeded(f, wd.w.lan, wd.w.lan, wd.w.wan);
+    } else if (counted(drop_reason::too_big)) {
+      check_icmp_too_big(f, wd);
+    } else {
+      abort();
+    }
   }
 
   // Where the input's IPv4 packet starts, for the round-trip comparison.
