@@ -15,10 +15,23 @@ namespace gm::dataplane {
 namespace {
 
 constexpr uint8_t ipproto_icmp = 1;
+constexpr uint8_t ipproto_esp = 50;
 
-// An echo request (whole, unfragmented, no IP options, ICMP checksum right) becomes its
-// reply in place, its Ethernet header back and turned around. False: it is not one.
-bool echo_reply(rte_mbuf* m, const port_side& in) {
+// echo_reply, then its Ethernet header back and turned around.
+bool echo_reply_on_wire(rte_mbuf* m, const port_side& in) {
+  if (!echo_reply(m)) return false;
+  // strip_l2 only moved the data offset: the Ethernet header is still in front.
+  auto* eth = reinterpret_cast<rte_ether_hdr*>(rte_pktmbuf_prepend(m, sizeof(rte_ether_hdr)));
+  eth->dst_addr = eth->src_addr;
+  std::memcpy(eth->src_addr.addr_bytes, in.src_mac.data(), 6);
+  return true;
+}
+
+bool ours(uint32_t dst, const port_side& p) { return p.ip != 0 && dst == p.ip; }
+
+}  // namespace
+
+bool echo_reply(rte_mbuf* m) {
   auto* ip = rte_pktmbuf_mtod(m, rte_ipv4_hdr*);
   const uint32_t len = rte_pktmbuf_data_len(m);
   const uint32_t tl = rte_be_to_cpu_16(ip->total_length);
@@ -44,32 +57,30 @@ bool echo_reply(rte_mbuf* m, const port_side& in) {
   ip->time_to_live = 64;
   ip->hdr_checksum = 0;
   ip->hdr_checksum = rte_ipv4_cksum(ip);
-  rte_pktmbuf_trim(m, static_cast<uint16_t>(len - tl));  // Ethernet padding
-  // strip_l2 only moved the data offset: the Ethernet header is still in front.
-  auto* eth = reinterpret_cast<rte_ether_hdr*>(rte_pktmbuf_prepend(m, sizeof(rte_ether_hdr)));
-  eth->dst_addr = eth->src_addr;
-  std::memcpy(eth->src_addr.addr_bytes, in.src_mac.data(), 6);
+  rte_pktmbuf_trim(m, static_cast<uint16_t>(len - tl));  // Ethernet padding, ESP leftovers
   return true;
 }
 
-bool ours(uint32_t dst, const port_side& p) { return p.ip != 0 && dst == p.ip; }
-
-}  // namespace
+bool for_gm(const rte_mbuf* m, const port_side& lan, const port_side& wan) {
+  const uint32_t dst = rte_pktmbuf_mtod(m, const rte_ipv4_hdr*)->dst_addr;
+  return ours(dst, lan) || ours(dst, wan);
+}
 
 uint16_t take_local(const port_side& in, const port_side& lan, const port_side& wan,
-                    rte_mbuf** pkts, uint16_t n, port_counters& c) {
+                    rte_mbuf** pkts, uint16_t n, port_counters& c, bool esp_through) {
   if (lan.ip == 0 && wan.ip == 0) return n;
   uint16_t keep = 0;
   rte_mbuf* replies[max_burst];
   uint16_t nreplies = 0;
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
-    const uint32_t dst = rte_pktmbuf_mtod(m, const rte_ipv4_hdr*)->dst_addr;
-    if (!ours(dst, lan) && !ours(dst, wan)) [[likely]] {
+    if (!for_gm(m, lan, wan) ||
+        (esp_through && rte_pktmbuf_mtod(m, const rte_ipv4_hdr*)->next_proto_id == ipproto_esp))
+        [[likely]] {
       pkts[keep++] = m;
       continue;
     }
-    if (nreplies < max_burst && echo_reply(m, in)) {
+    if (nreplies < max_burst && echo_reply_on_wire(m, in)) {
       replies[nreplies++] = m;
       ++c.echo_requests;
     } else {

@@ -224,7 +224,7 @@ void lan_to_wan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, u
   port_counters& c = w.lan_counters;
   uint64_t t = w.stamp();
   n = strip_l2(w.lan, pkts, n, c);
-  n = take_local(w.lan, w.lan, w.wan, pkts, n, c);
+  n = take_local(w.lan, w.lan, w.wan, pkts, n, c, false);
   if (w.lan.mss_clamp != 0) {
     for (uint16_t i = 0; i < n; ++i) c.mss_clamped += clamp_mss(pkts[i], w.lan.mss_clamp);
   }
@@ -310,7 +310,7 @@ void wan_to_lan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, u
   port_counters& c = w.wan_counters;
   uint64_t t = w.stamp();
   n = strip_l2(w.wan, pkts, n, c);
-  n = take_local(w.wan, w.lan, w.wan, pkts, n, c);
+  n = take_local(w.wan, w.lan, w.wan, pkts, n, c, true);
   rte_mbuf* esp[rx_burst];
   rte_mbuf* clear[rx_burst];
   uint16_t nesp = 0, nclear = 0;
@@ -332,7 +332,9 @@ void wan_to_lan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, u
   w.charge(stage::parse, t);
   rte_mbuf* out[rx_burst];
   uint16_t nout = 0;
-  rte_mbuf* back[rx_burst];  // time exceeded about decrypted packets, for the outbound path
+  // Answers about or to decrypted packets (time exceeded, echo replies), for the outbound
+  // path.
+  rte_mbuf* back[rx_burst];
   uint16_t nback = 0;
   if (nesp > 0) {
     t = w.stamp();
@@ -376,6 +378,17 @@ void wan_to_lan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, u
           classifier::result::sa(results[k]) != gs.policy_index_by_slot[slot]) [[unlikely]] {
         ++w.esp->sa[slot].drops[static_cast<std::size_t>(drop_reason::inner_policy_mismatch)];
         rte_pktmbuf_free(m);
+        continue;
+      }
+      if (for_gm(m, w.lan, w.wan)) [[unlikely]] {
+        // Through the tunnel to the GM itself (a peer's host pings our LAN address): the
+        // reply goes back through the outbound path below, encrypted as the request was.
+        if (nback < rx_burst && echo_reply(m)) {
+          ++c.echo_requests;
+          back[nback++] = m;
+        } else {
+          drop(m, drop_reason::for_us, c);
+        }
         continue;
       }
       if (!decrement_ttl(m)) [[unlikely]] {

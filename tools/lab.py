@@ -377,7 +377,11 @@ def run(lab, workdir, keep, bindir, transport="unicast"):
     expect(all({r[0], r[1]} == {ADDR["hA"], ADDR["hB"]} for r in rows),
            "outer addresses are the hosts' own (header preservation)")
 
-    step("traceroute from host A to host B (UDP probes, TTL 1-3, with scapy)")
+    step("host A pings the far GM's LAN address, then traces its way to host B")
+    p = sh("ping", "-c", "2", "-i", "0.2", "-W", "2", ADDR["gB"], ns=lab.ns["hA"], check=False)
+    expect(p.returncode == 0 and " 0% packet loss" in p.stdout,
+           "host A pings gB's LAN address %s through the tunnel (gB answers back through "
+           "the group's policy)" % ADDR["gB"])
     out = sh("/usr/bin/python3", "-c", TRACEROUTE, ADDR["hB"], ns=lab.ns["hA"], check=False,
              timeout=60).stdout
     print("\n".join("   " + l for l in out.strip().splitlines()))

@@ -311,7 +311,9 @@ class Lab:
                     return False
                 time.sleep(0.1)
         for gm in self.gms if self.arp else []:
-            while not all(n["resolved"] for n in self.telemetry(gm, "/gm/neighbors").values()):
+            # None until the data plane has registered its endpoints, after EAL's socket.
+            while not all(n["resolved"] for n in
+                          (self.telemetry(gm, "/gm/neighbors") or {"": {"resolved": 0}}).values()):
                 if time.time() > end or self.gms[gm][0].poll() is not None:
                     return False
                 time.sleep(0.1)

@@ -116,6 +116,9 @@ def main():
         inb.append(bytes([3 | i << 2 | 0x80]) + struct.pack("!hh", -4001, 0) + inners[0])
         inb.append(bytes([1 | i << 2]) + bytes(4) + oc.tbar_metadata(PT0, 1) + inners[0] +
                    b"\x01\x02\x02\x63")
+        # Through the tunnel to the GM's own LAN address: a ping it answers.
+        inb.append(bytes([3 | i << 2]) + struct.pack("!hh", 0, 0) +
+                   bytes(IP(src="10.2.2.2", dst="10.0.0.1") / ICMP(id=9, seq=1) / (b"t" * 24)))
     inb += [bytes(5) + f for f in other_frames(WAN_MAC, "192.0.2.1")]
     inb.append(bytes(5) + bytes(Ether(dst=WAN_MAC, type=0x0800)) + inners[0])
     write("inbound_fuzz", inb)
