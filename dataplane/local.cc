@@ -27,9 +27,17 @@ bool echo_reply_on_wire(rte_mbuf* m, const port_side& in) {
   return true;
 }
 
-bool ours(uint32_t dst, const port_side& p) { return p.ip != 0 && dst == p.ip; }
-
 }  // namespace
+
+bool is_ours(uint32_t addr, const port_side& lan, const port_side& wan) {
+  return addr != 0 && (addr == lan.ip || addr == wan.ip);
+}
+
+uint16_t send_back(const port_side& side, rte_mbuf** frames, uint16_t n) {
+  const uint16_t sent = rte_eth_tx_burst(side.port, side.queue, frames, n);
+  for (uint16_t i = sent; i < n; ++i) rte_pktmbuf_free(frames[i]);
+  return sent;
+}
 
 bool echo_reply(rte_mbuf* m) {
   auto* ip = rte_pktmbuf_mtod(m, rte_ipv4_hdr*);
@@ -62,8 +70,7 @@ bool echo_reply(rte_mbuf* m) {
 }
 
 bool for_gm(const rte_mbuf* m, const port_side& lan, const port_side& wan) {
-  const uint32_t dst = rte_pktmbuf_mtod(m, const rte_ipv4_hdr*)->dst_addr;
-  return ours(dst, lan) || ours(dst, wan);
+  return is_ours(rte_pktmbuf_mtod(m, const rte_ipv4_hdr*)->dst_addr, lan, wan);
 }
 
 uint16_t take_local(const port_side& in, const port_side& lan, const port_side& wan,
@@ -88,10 +95,7 @@ uint16_t take_local(const port_side& in, const port_side& lan, const port_side& 
       rte_pktmbuf_free(m);
     }
   }
-  if (nreplies > 0) [[unlikely]] {
-    const uint16_t sent = rte_eth_tx_burst(in.port, in.queue, replies, nreplies);
-    for (uint16_t i = sent; i < nreplies; ++i) rte_pktmbuf_free(replies[i]);  // pinged again
-  }
+  if (nreplies > 0) [[unlikely]] send_back(in, replies, nreplies);
   return keep;
 }
 

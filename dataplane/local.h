@@ -14,8 +14,16 @@ namespace gm::dataplane {
 struct port_counters;
 struct port_side;
 
+/// Whether `addr` (network order) is lan.ip or wan.ip (0 never is).
+bool is_ours(uint32_t addr, const port_side& lan, const port_side& wan);
+
 /// Whether `m` (data at its IPv4 header) is addressed to lan.ip or wan.ip.
 bool for_gm(const rte_mbuf* m, const port_side& lan, const port_side& wan);
+
+/// Sends frames the GM made or answered itself (ARP, echo replies: Ethernet included) out
+/// of `side` as they are; those the queue does not take are freed, since the asker asks
+/// again. Returns how many were sent.
+uint16_t send_back(const port_side& side, rte_mbuf** frames, uint16_t n);
 
 /// Turns an echo request (whole, unfragmented, no IP options, ICMP checksum right) into
 /// its reply in place, at the IP header: from the address pinged, TTL 64. False: it is

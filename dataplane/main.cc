@@ -189,13 +189,12 @@ int main(int argc, char** argv) {
                    cfg->link_wait_ms);
     }
     telemetry::set_links(links.states()[0], links.states()[1]);
-    // Each port's link-ups (the first included), for worker 0's ARP announcements.
+    // Each port's link-ups as link_watch counts them, for worker 0's ARP announcements.
     std::array<std::atomic<uint32_t>, 2> link_ups{};
-    std::array<bool, 2> was_up{};
-    for (std::size_t i = 0; i < was_up.size(); ++i) {
-      was_up[i] = links.states()[i].up;
-      link_ups[i] = was_up[i] ? 1 : 0;
-    }
+    const auto publish_link_ups = [&] {
+      for (std::size_t i = 0; i < link_ups.size(); ++i) link_ups[i] = links.states()[i].ups;
+    };
+    publish_link_ups();
     // Next hops found by ARP: written by the workers, watched by the loop below.
     std::array<next_hop, 2> hops;
     hops[0].ip = cfg->lan.next_hop_ip;
@@ -330,10 +329,7 @@ int main(int argc, char** argv) {
           std::fprintf(stderr, "gm-dataplane: %s\n", line.c_str());
         }
         telemetry::set_links(links.states()[0], links.states()[1]);
-        for (std::size_t i = 0; i < was_up.size(); ++i) {
-          if (links.states()[i].up && !was_up[i]) ++link_ups[i];
-          was_up[i] = links.states()[i].up;
-        }
+        publish_link_ups();
         for (const auto& line : hop_watch.poll()) {
           std::fprintf(stderr, "gm-dataplane: %s\n", line.c_str());
         }

@@ -10,6 +10,7 @@
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 
+#include "dataplane/local.h"
 #include "dataplane/worker.h"
 
 namespace gm::dataplane {
@@ -100,9 +101,7 @@ bool send_request(const port_side& side, rte_mempool* pool, uint32_t target) {
   std::memcpy(arp->arp_data.arp_sha.addr_bytes, side.src_mac.data(), 6);
   arp->arp_data.arp_sip = side.ip;
   arp->arp_data.arp_tip = target;
-  if (rte_eth_tx_burst(side.port, side.queue, &m, 1) == 1) return true;
-  rte_pktmbuf_free(m);
-  return false;
+  return send_back(side, &m, 1) == 1;
 }
 
 }  // namespace

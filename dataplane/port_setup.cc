@@ -157,6 +157,7 @@ link_watch::link_watch(std::vector<port_ref> ports)
     : _ports(std::move(ports)), _states(_ports.size()) {
   for (std::size_t i = 0; i < _ports.size(); ++i) {
     _states[i].up = read(_ports[i].id).link_status == RTE_ETH_LINK_UP;
+    _states[i].ups = _states[i].up ? 1 : 0;
   }
 }
 
@@ -170,7 +171,9 @@ std::vector<std::string> link_watch::wait_up(unsigned timeout_ms, const std::ato
   for (unsigned waited = 0;; waited += step_ms) {
     for (std::size_t i = 0; i < _ports.size(); ++i) {
       links[i] = read(_ports[i].id);
-      _states[i].up = links[i].link_status == RTE_ETH_LINK_UP;
+      const bool up = links[i].link_status == RTE_ETH_LINK_UP;
+      _states[i].ups += up && !_states[i].up ? 1 : 0;
+      _states[i].up = up;
     }
     if (all_up() || waited >= timeout_ms || quit) break;
     usleep(step_ms * 1000);
@@ -198,6 +201,7 @@ std::vector<std::string> link_watch::poll() {
     if (up == _states[i].up) continue;
     _states[i].up = up;
     ++_states[i].changes;
+    _states[i].ups += up ? 1 : 0;
     lines.push_back("%LINK-3-UPDOWN: " + at(_ports[i]) + ", changed state to " +
                     (up ? "up" : "down"));
   }

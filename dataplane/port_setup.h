@@ -39,6 +39,7 @@ bool close_ports(const std::vector<uint16_t>& started);
 struct link_state {
   bool up = false;
   uint64_t changes = 0;  ///< up<->down transitions since start-up
+  uint32_t ups = 0;      ///< times the link was seen coming up, the first sighting included
 };
 
 /// The ports' links, for the operator. At start-up wait_up() waits for them; afterwards

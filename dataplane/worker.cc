@@ -60,11 +60,7 @@ uint16_t strip_l2(const port_side& side, rte_mbuf** pkts, uint16_t n, port_count
         break;
     }
   }
-  if (nreplies > 0) [[unlikely]] {
-    const uint16_t sent = rte_eth_tx_burst(side.port, side.queue, replies, nreplies);
-    c.arp_replies += sent;
-    for (uint16_t i = sent; i < nreplies; ++i) rte_pktmbuf_free(replies[i]);  // asked again
-  }
+  if (nreplies > 0) [[unlikely]] c.arp_replies += send_back(side, replies, nreplies);
   return good;
 }
 
@@ -126,13 +122,15 @@ void send(const port_side& side, rte_mbuf** pkts, uint16_t n, port_counters& c) 
   }
 }
 
+bool from_us(const worker& w, const rte_mbuf* m) {
+  return is_ours(rte_pktmbuf_mtod(m, const rte_ipv4_hdr*)->src_addr, w.lan, w.wan);
+}
+
 // "Time exceeded in transit" about `m` (its TTL ran out here) from our address `from`
 // (0: none, so no answer), within the worker's ICMP limit; traceroute then shows the GM.
 rte_mbuf* time_exceeded(worker& w, const rte_mbuf* m, uint32_t from, uint64_t now) {
   // Not to a source claiming to be us: the answer would come back to us as for_us.
-  const uint32_t to = rte_pktmbuf_mtod(m, const rte_ipv4_hdr*)->src_addr;
-  if (from == 0 || to == w.lan.ip || to == w.wan.ip || !icmp_error_allowed(m) ||
-      !w.icmp_errors.take(now)) {
+  if (from == 0 || from_us(w, m) || !icmp_error_allowed(m) || !w.icmp_errors.take(now)) {
     return nullptr;
   }
   return icmp_error(m, 11, 0, 0, from, m->pool);
@@ -220,6 +218,9 @@ void report_tbar_sample(worker& w, uint64_t now) {
   w.send_event(m, now);
 }
 
+void protect_and_send(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n,
+                      uint64_t now);
+
 void lan_to_wan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, uint64_t now) {
   port_counters& c = w.lan_counters;
   uint64_t t = w.stamp();
@@ -229,7 +230,15 @@ void lan_to_wan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, u
     for (uint16_t i = 0; i < n; ++i) c.mss_clamped += clamp_mss(pkts[i], w.lan.mss_clamp);
   }
   w.charge(stage::parse, t);
-  t = w.stamp();
+  protect_and_send(w, gs, pkts, n, now);
+}
+
+// IPv4 packets bound for the WAN (from the LAN, or the GM's own answers to decrypted
+// packets): TTL, policy, encryption per SA or bypass, then out of the WAN.
+void protect_and_send(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n,
+                      uint64_t now) {
+  port_counters& c = w.lan_counters;
+  uint64_t t = w.stamp();
   uint32_t results[rx_burst];
   gs.acl->classify(pkts, n, results, false);
   w.charge(stage::classify, t);
@@ -383,7 +392,7 @@ void wan_to_lan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, u
       if (for_gm(m, w.lan, w.wan)) [[unlikely]] {
         // Through the tunnel to the GM itself (a peer's host pings our LAN address): the
         // reply goes back through the outbound path below, encrypted as the request was.
-        if (nback < rx_burst && echo_reply(m)) {
+        if (nback < rx_burst && !from_us(w, m) && echo_reply(m)) {
           ++c.echo_requests;
           back[nback++] = m;
         } else {
@@ -427,14 +436,7 @@ void wan_to_lan(worker& w, const group_state& gs, rte_mbuf** pkts, uint16_t n, u
   t = w.stamp();
   send(w.lan, out, nout, w.lan_counters);
   w.charge(stage::tx, t);
-  if (nback > 0) [[unlikely]] {
-    for (uint16_t k = 0; k < nback; ++k) {
-      auto* eth = reinterpret_cast<rte_ether_hdr*>(
-          rte_pktmbuf_prepend(back[k], sizeof(rte_ether_hdr)));  // as if from the LAN
-      eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-    }
-    lan_to_wan(w, gs, back, nback, now);
-  }
+  if (nback > 0) [[unlikely]] protect_and_send(w, gs, back, nback, now);
 }
 
 }  // namespace
